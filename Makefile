@@ -1,0 +1,55 @@
+# Community — common tasks. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-test translations run test test-postgres lint format clean browser
+
+help: ## Show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python ## Install Community into .venv
+	$(BIN)/pip install -q -e .
+	@$(MAKE) --no-print-directory translations
+
+install-test: $(BIN)/python ## Install Community with the test tools into .venv
+	$(BIN)/pip install -q -e '.[test]'
+	@$(MAKE) --no-print-directory translations
+
+translations: ## Compile the message catalogs (.po -> .mo)
+	$(BIN)/pybabel compile -q -d community/translations
+
+run: install ## Set up SQLite with demo content and start the site on http://127.0.0.1:5000
+	$(BIN)/community db upgrade
+	$(BIN)/community demo --if-empty
+	@echo "Open http://$(HOST):$(PORT)/ — demo admin: admin / community-admin"
+	$(BIN)/community run --host $(HOST) --port $(PORT) --with-threads
+
+browser: ## Install Debian's Chromium for the browser tests when it is missing
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install-test browser ## Install test dependencies and run the whole suite (SQLite)
+	$(BIN)/pytest
+
+test-postgres: install-test browser ## The whole suite on PostgreSQL (COMMUNITY_TEST_DATABASE_URL)
+	COMMUNITY_TEST_DATABASE_URL=$${COMMUNITY_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+lint: install-test ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove the virtualenv and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,134 @@
+"""Account rules: registration, confirmation, password reset, roles."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from community.accounts.models import Role, User
+from community.dbtypes import utcnow
+from community.errors import Refused
+from community.extensions import db
+from community.mail import send_mail
+from community.plugins import fire
+from community.security import make_token, normalize_username, read_token, username_problem
+
+
+def find_user_by_login(login: str) -> User | None:
+    login = login.strip()
+    if "@" in login:
+        return db.session.scalar(select(User).where(func.lower(User.email) == login.lower()))
+    return db.session.scalar(select(User).where(User.username_key == normalize_username(login)))
+
+
+def find_user_by_username(name: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username_key == normalize_username(name)))
+
+
+def register_user(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    role: str = Role.MEMBER,
+    is_staff: bool = False,
+    confirmed: bool = False,
+    locale: str | None = None,
+    send_confirmation: bool = True,
+) -> User:
+    problem = username_problem(username)
+    if problem:
+        raise Refused(_(problem), field="username")
+    key = normalize_username(username)
+    email = email.strip().lower()
+    if find_user_by_username(username) is not None:
+        raise Refused(_("That username is taken."), field="username")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Refused(_("An account with that email already exists."), field="email")
+    user = User(
+        username=unicodedata.normalize("NFC", username),
+        username_key=key,
+        email=email,
+        role=role,
+        is_staff=is_staff,
+        locale=locale,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations raced past the checks above; the constraint decides.
+        db.session.rollback()
+        raise Refused(_("That username or email is taken."), field="username") from None
+    fire("community_user_registered", user=user)
+    if send_confirmation and not confirmed:
+        send_confirmation_email(user)
+    return user
+
+
+def _send_templated(user: User, subject: str, template: str, **context) -> None:
+    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        text = render_template(f"email/{template}.txt", user=user, **context)
+        html = render_template(f"email/{template}.html", user=user, **context)
+        send_mail(user.email, _(subject), text, html)
+
+
+def send_confirmation_email(user: User) -> None:
+    link = url_for("accounts.confirm", token=make_token(user, "confirm"), _external=True)
+    _send_templated(user, "Confirm your email address", "confirm", link=link)
+
+
+def confirm_email(token: str) -> User | None:
+    user = read_token(token, "confirm", current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    if user is None or user.is_confirmed:
+        return None
+    user.email_confirmed_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def send_password_reset(login: str) -> None:
+    """Sends the reset link when the account exists; says nothing either way (no account
+    enumeration)."""
+    user = find_user_by_login(login)
+    if user is None or not user.active:
+        return
+    link = url_for("accounts.reset_password", token=make_token(user, "reset"), _external=True)
+    _send_templated(user, "Reset your password", "reset", link=link)
+
+
+def user_for_reset_token(token: str) -> User | None:
+    return read_token(token, "reset", current_app.config["RESET_TOKEN_MAX_AGE"])
+
+
+def reset_password(token: str, password: str) -> User | None:
+    user = user_for_reset_token(token)
+    if user is None:
+        return None
+    user.set_password(password)
+    # Whoever could read the reset email owns the address.
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def set_role(user: User, role: str, is_staff: bool) -> None:
+    if role not in {r.value for r in Role}:
+        raise Refused(_("Unknown role."))
+    user.role = role
+    user.is_staff = is_staff
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""Admin pages: spaces, users and roles, site settings."""

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from community.accounts import services as account_services
+from community.accounts.models import User
+from community.admin.forms import ModeratorForm, SiteSettingsForm, SpaceForm, UserRoleForm
+from community.errors import Refused
+from community.extensions import db
+from community.permissions import require
+from community.settings.service import save_settings, site_settings
+from community.spaces import services as space_services
+from community.spaces.models import Space
+from community.themes import available_themes
+from community.topics.forms import ActionForm
+from community.web.helpers import paginate
+from community.web.limits import write_limit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require("admin.access")
+
+
+@bp.route("/")
+def index():
+    counts = {
+        "users": db.session.scalar(select(db.func.count()).select_from(User)),
+        "spaces": db.session.scalar(select(db.func.count()).select_from(Space)),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# --- spaces ----------------------------------------------------------------------------------
+
+
+@bp.route("/spaces")
+def spaces():
+    tree = space_services.space_tree([s.id for s in db.session.scalars(select(Space))])
+    return render_template("admin/spaces.html", tree=tree, action_form=ActionForm())
+
+
+def _parent_choices(exclude: Space | None = None):
+    tree = space_services.space_tree([s.id for s in db.session.scalars(select(Space))])
+    choices = [(0, _("— top level —"))]
+    for space, depth in tree:
+        if exclude is not None and space.id == exclude.id:
+            continue
+        choices.append((space.id, "\u2003" * depth + space.title))
+    return choices
+
+
+@bp.route("/spaces/new", methods=["GET", "POST"])
+@bp.route("/spaces/<int:space_id>", methods=["GET", "POST"])
+@write_limit
+def edit_space(space_id: int | None = None):
+    space = db.session.get(Space, space_id) if space_id else Space()
+    if space is None:
+        abort(404)
+    form = SpaceForm(obj=space if request.method == "GET" and space_id else None)
+    form.parent_id.choices = _parent_choices(space if space_id else None)
+    if request.method == "GET" and space_id:
+        form.parent_id.data = space.parent_id or 0
+    if form.validate_on_submit():
+        try:
+            space_services.save_space(
+                space,
+                title=form.title.data.strip(),
+                slug=form.slug.data.strip().lower(),
+                description=form.description.data or "",
+                parent_id=form.parent_id.data or None,
+                visibility=form.visibility.data,
+                default_kind=form.default_kind.data,
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            getattr(form, refusal.field or "title").errors.append(refusal.message)
+        else:
+            flash(_("The space “%(title)s” is saved.", title=space.title), "success")
+            return redirect(url_for("admin.edit_space", space_id=space.id))
+    moderators = space_services.moderators_of(space) if space_id else []
+    return render_template(
+        "admin/space_form.html",
+        form=form,
+        space=space if space_id else None,
+        moderators=moderators,
+        moderator_form=ModeratorForm(),
+        action_form=ActionForm(),
+    ), 400 if form.errors else 200
+
+
+@bp.route("/spaces/<int:space_id>/move/<any(up, down):direction>", methods=["POST"])
+def move_space(space_id: int, direction: str):
+    space = db.session.get(Space, space_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        space_services.move_space(space, -1 if direction == "up" else 1)
+    return redirect(url_for("admin.spaces"))
+
+
+@bp.route("/spaces/<int:space_id>/moderators", methods=["POST"])
+@write_limit
+def add_moderator(space_id: int):
+    space = db.session.get(Space, space_id) or abort(404)
+    form = ModeratorForm()
+    if form.validate_on_submit():
+        user = account_services.find_user_by_username(form.username.data)
+        if user is None:
+            flash(_("No user is called %(name)s.", name=form.username.data), "error")
+        else:
+            space_services.add_moderator(space, user)
+            flash(_("%(name)s now moderates this space.", name=user.username), "success")
+    return redirect(url_for("admin.edit_space", space_id=space.id))
+
+
+@bp.route("/spaces/<int:space_id>/moderators/<int:user_id>/remove", methods=["POST"])
+def remove_moderator(space_id: int, user_id: int):
+    space = db.session.get(Space, space_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        space_services.remove_moderator(space, user_id)
+        flash(_("The moderator was removed."), "info")
+    return redirect(url_for("admin.edit_space", space_id=space.id))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@bp.route("/users")
+def users():
+    q = request.args.get("q", "").strip()[:64]
+    stmt = select(User).order_by(User.username_key)
+    if q:
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(
+            or_(User.username_key.like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
+    page = paginate(stmt, current_app.config["USERS_PER_PAGE"])
+    return render_template("admin/users.html", page=page, q=q)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@write_limit
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserRoleForm(obj=user)
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+            form.role.errors.append(_("You cannot remove your own admin role or suspend yourself."))
+        else:
+            account_services.set_role(user, form.role.data, form.is_staff.data)
+            user.active = form.active.data
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user), (
+        400 if form.errors else 200
+    )
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@write_limit
+def settings():
+    form = SiteSettingsForm(data=site_settings() if request.method == "GET" else None)
+    form.theme.choices = [(t, t) for t in available_themes(current_app)]
+    if form.validate_on_submit():
+        try:
+            save_settings(
+                {
+                    name: (form[name].data or "")
+                    for name in ("site_name", "logo_text", "tagline", "theme", "default_locale")
+                }
+            )
+        except ValueError as exc:
+            for name, message in exc.args[0].items():
+                form[name].errors.append(message)
+        else:
+            flash(_("Site settings are saved."), "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,91 @@
+"""The ``community`` command line: ``community --help`` lists every command."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from community.app import create_app
+
+
+def _make_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=True)
+def main() -> None:
+    """Community: a self-hosted brand community (Q&A, ideas, plugins).
+
+    Configuration comes from instance/config.py and COMMUNITY_* environment variables.
+    """
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage user accounts."""
+
+
+@users_group.command("create")
+@click.option("--username", prompt=True, help="The new user's name.")
+@click.option("--email", prompt=True, help="The new user's email address.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The new user's password (prompted when omitted).",
+)
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--moderator", is_flag=True, help="Make the user a global moderator.")
+@click.option("--staff", is_flag=True, help="Mark the user as staff (employee).")
+@with_appcontext
+def users_create(
+    username: str, email: str, password: str, admin: bool, moderator: bool, staff: bool
+) -> None:
+    """Create a confirmed account, e.g. the first administrator."""
+    from community.accounts.services import register_user
+    from community.errors import Refused
+
+    role = "admin" if admin else "moderator" if moderator else "member"
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    try:
+        user = register_user(
+            username,
+            email,
+            password,
+            role=role,
+            is_staff=staff,
+            confirmed=True,
+            send_confirmation=False,
+        )
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from None
+    click.echo(f"Created {user.role} {user.username} <{user.email}>")
+
+
+@click.command("demo")
+@click.option("--users", "n_users", default=60, show_default=True, help="How many members.")
+@click.option("--topics", "n_topics", default=300, show_default=True, help="How many topics.")
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@with_appcontext
+def demo_command(n_users: int, n_topics: int, seed: int, if_empty: bool) -> None:
+    """Fill the database with demo content in English and Italian.
+
+    Creates the demo admin (admin / community-admin), a moderator, staff and members,
+    a tree of spaces, questions with answers and accepted answers, ideas with votes.
+    """
+    from community.demo import database_has_users, generate_demo
+
+    if if_empty and database_has_users():
+        click.echo("The database already has users; no demo content added.")
+        return
+    summary = generate_demo(n_users=n_users, n_topics=n_topics, seed=seed, echo=click.echo)
+    click.echo(summary)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_group)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,188 @@
+"""Every hook Community calls, in one place.
+
+Hooks are called with keyword arguments only. Event hooks (``community_*ed``) are called after
+the database transaction that made the change has committed, one implementation at a time: an
+implementation that raises is logged with its plugin's name and the others still run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from community.accounts.models import User
+    from community.topics.models import Post, Topic, Vote
+
+hookspec = pluggy.HookspecMarker("community")
+hookimpl = pluggy.HookimplMarker("community")
+
+
+# ---------------------------------------------------------------------------------------------
+# Initialization hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def community_app_created(app: Flask) -> None:
+    """Called once by :func:`community.create_app` after core blueprints, extensions and
+    CLI commands are set up. Register blueprints, CLI commands and Jinja filters here.
+
+    Historic: a plugin registered later still receives the call.
+
+    :param app: the Flask application being created.
+    :return: ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Event hooks: called after commit
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_user_registered(user: User) -> None:
+    """Called after a new account was created (before its email is confirmed).
+
+    :param user: the new user.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_topic_created(topic: Topic, post: Post) -> None:
+    """Called after a topic and its opening post were created.
+
+    :param topic: the new topic (question, idea or discussion).
+    :param post: its opening post.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_created(post: Post) -> None:
+    """Called after an answer, reply or comment was added to an existing topic. Not called for
+    a topic's opening post (see :func:`community_topic_created`).
+
+    :param post: the new post; ``post.parent_id`` is set for comments.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_edited(post: Post, editor: User, previous_source: str) -> None:
+    """Called after a post's text was changed.
+
+    :param post: the post, with its new text.
+    :param editor: who edited it (the author or a moderator).
+    :param previous_source: the Markdown before the edit.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_deleted(post: Post, actor: User) -> None:
+    """Called after a post was soft-deleted. When the post is a topic's opening post, the
+    whole topic was deleted with it.
+
+    :param post: the deleted post.
+    :param actor: who deleted it.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_restored(post: Post, actor: User) -> None:
+    """Called after a soft-deleted post was restored.
+
+    :param post: the restored post.
+    :param actor: who restored it.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_vote_cast(vote: Vote, post: Post, previous_value: int | None) -> None:
+    """Called after a user voted on a post or changed the direction of a vote.
+
+    :param vote: the vote (``vote.value`` is +1 or -1).
+    :param post: the post voted on.
+    :param previous_value: the value replaced by this vote, or ``None`` for a new vote.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_vote_retracted(user: User, post: Post, value: int) -> None:
+    """Called after a user took back their vote on a post.
+
+    :param user: the voter.
+    :param post: the post.
+    :param value: the value the retracted vote had.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_answer_accepted(
+    topic: Topic, answer: Post, actor: User, previous_answer: Post | None
+) -> None:
+    """Called after an answer was accepted for a question.
+
+    :param topic: the question.
+    :param answer: the accepted answer.
+    :param actor: who accepted it (the asker, staff or a moderator).
+    :param previous_answer: the answer that was accepted before, or ``None``.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_answer_unaccepted(topic: Topic, answer: Post, actor: User) -> None:
+    """Called after the acceptance of an answer was withdrawn without a replacement.
+
+    :param topic: the question, now unsolved.
+    :param answer: the answer that was accepted.
+    :param actor: who withdrew it.
+    :return: ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Filter hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def community_permission(user: Any, action: str, obj: Any) -> bool | None:
+    """Answer "may ``user`` do ``action`` on ``obj``?".
+
+    Stops at the first non-``None`` result. Core answers last (``trylast``), so a plugin can
+    grant or deny before it; return ``None`` to leave the decision to others.
+
+    :param user: a :class:`~community.accounts.models.User` or the anonymous visitor.
+    :param action: one of :data:`community.permissions.ACTIONS`.
+    :param obj: the space, topic, post or user acted on, or ``None``.
+    :return: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Template hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_template_slot(slot: str, context: dict[str, Any]) -> str | None:
+    """Give an HTML fragment for a named slot of a page. All fragments are collected and
+    shown in plugin order. Slot names are listed in :data:`community.plugins.SLOTS`; templates
+    that name an unknown slot raise.
+
+    :param slot: the slot's name, e.g. ``"topic.sidebar"``.
+    :param context: what the page passes to the slot (e.g. ``topic``, ``post``, ``user``).
+    :return: trusted HTML (escape user data yourself, e.g. with ``render_template``), or
+        ``None`` for nothing.
+    """

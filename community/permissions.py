@@ -1,0 +1,215 @@
+"""The one place that answers "may this user do this action on this object?".
+
+Views call :func:`can` (or :func:`require`) and listings filter with
+:func:`visible_space_ids`, which asks :func:`can` about each space; nothing else decides.
+Core's answers are a ``trylast`` implementation of the ``community_permission`` hook, so a plugin
+can grant or deny first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from community.extensions import db
+from community.hookspecs import hookimpl
+
+ACTIONS = frozenset(
+    {
+        "space.view",  # obj: Space
+        "space.create_topic",  # obj: Space
+        "space.moderate",  # obj: Space — pin, lock, delete and restore anything in it
+        "topic.view",  # obj: Topic
+        "topic.reply",  # obj: Topic — answer a question, reply to an idea or discussion
+        "topic.comment",  # obj: Topic — comment on a post of it
+        "topic.accept",  # obj: Topic — accept or change the accepted answer
+        "topic.moderate",  # obj: Topic — pin, lock
+        "post.view",  # obj: Post
+        "post.edit",  # obj: Post
+        "post.delete",  # obj: Post
+        "post.restore",  # obj: Post
+        "post.vote",  # obj: Post
+        "post.view_deleted",  # obj: Post — read the text of a deleted post
+        "user.view",  # obj: User
+        "admin.access",  # obj: None
+    }
+)
+
+
+def can(action: str, obj: Any = None, user: Any = None) -> bool:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    from community.plugins import hook
+
+    if user is None:
+        user = current_user._get_current_object()
+    answer = hook().community_permission(user=user, action=action, obj=obj)
+    return bool(answer)
+
+
+def require(action: str, obj: Any = None) -> None:
+    """Abort with 404 when the user may not even see the object, 403 otherwise."""
+    if can(action, obj):
+        return
+    view_action = _VIEW_ACTION.get(action.split(".", 1)[0])
+    if view_action and obj is not None and not can(view_action, obj):
+        abort(404)
+    abort(403)
+
+
+_VIEW_ACTION = {"space": "space.view", "topic": "topic.view", "post": "post.view"}
+
+
+# --- per-request caches ----------------------------------------------------------------------
+
+
+def _space_rows() -> dict[int, Any]:
+    if "perm_spaces" not in g:
+        from community.spaces.models import Space
+
+        g.perm_spaces = {s.id: s for s in db.session.scalars(select(Space))}
+    return g.perm_spaces
+
+
+def moderated_space_ids(user: Any) -> frozenset[int]:
+    """Spaces the user moderates directly or through an ancestor space."""
+    if not user.is_authenticated:
+        return frozenset()
+    cache = g.setdefault("perm_moderated", {})
+    if user.id not in cache:
+        from community.spaces.models import SpaceModerator
+
+        direct = set(
+            db.session.scalars(
+                select(SpaceModerator.space_id).where(SpaceModerator.user_id == user.id)
+            )
+        )
+        spaces = _space_rows() if direct else {}
+        result = {sid for sid in spaces if _ancestor_ids(sid, spaces) & direct}
+        cache[user.id] = frozenset(result | direct)
+    return cache[user.id]
+
+
+def _ancestor_ids(space_id: int, spaces: dict[int, Any]) -> set[int]:
+    seen: set[int] = set()
+    current: int | None = space_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = spaces.get(current)
+        current = row.parent_id if row is not None else None
+    return seen
+
+
+def visible_space_ids(user: Any = None) -> list[int]:
+    """Ids of every space the user may see: what every listing filters on."""
+    if user is None:
+        user = current_user._get_current_object()
+    cache = g.setdefault("perm_visible", {})
+    key = user.id if user.is_authenticated else None
+    if key not in cache:
+        cache[key] = [s.id for s in _space_rows().values() if can("space.view", s, user)]
+    return cache[key]
+
+
+def clear_cache() -> None:
+    for name in ("perm_spaces", "perm_moderated", "perm_visible"):
+        g.pop(name, None)
+
+
+# --- core's answers --------------------------------------------------------------------------
+
+
+def _is_staffish(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.is_global_moderator))
+
+
+def _moderates(user: Any, space_id: int) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_global_moderator or space_id in moderated_space_ids(user)
+
+
+def _space_visible(user: Any, space: Any) -> bool:
+    spaces = _space_rows()
+    for sid in _ancestor_ids(space.id, spaces) or {space.id}:
+        row = spaces.get(sid, space)
+        if row.visibility == "members" and not user.is_authenticated:
+            return False
+        if row.visibility == "staff" and not (_is_staffish(user) or _moderates(user, space.id)):
+            return False
+    return True
+
+
+def _may_write(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_confirmed)
+
+
+@hookimpl(trylast=True)
+def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C901
+    kind, _, verb = action.partition(".")
+    if action == "admin.access":
+        return bool(user.is_authenticated and user.is_admin)
+    if action == "user.view":
+        return bool(obj is not None and (obj.active or _is_staffish(user)))
+
+    if kind == "space":
+        if not _space_visible(user, obj):
+            return False
+        if verb == "view":
+            return True
+        if verb == "moderate":
+            return _moderates(user, obj.id)
+        if verb == "create_topic":
+            return _may_write(user)
+        return False
+
+    if kind == "topic":
+        if not can("space.view", obj.space, user):
+            return False
+        moderator = _moderates(user, obj.space_id)
+        if obj.deleted_at is not None and not moderator:
+            return False
+        if verb == "view":
+            return True
+        if verb == "moderate":
+            return moderator
+        if verb in ("reply", "comment"):
+            return _may_write(user) and (not obj.is_locked or moderator)
+        if verb == "accept":
+            if not obj.is_question or not _may_write(user):
+                return False
+            return user.id == obj.author_id or user.is_staff or moderator
+        return False
+
+    if kind == "post":
+        topic = obj.topic
+        if not can("topic.view", topic, user):
+            return False
+        moderator = _moderates(user, topic.space_id)
+        own = user.is_authenticated and user.id == obj.author_id
+        if verb == "view":
+            return True
+        if verb == "view_deleted":
+            return own or moderator
+        if verb == "edit":
+            if obj.deleted_at is not None or not _may_write(user):
+                return False
+            return moderator or (own and not topic.is_locked)
+        if verb == "delete":
+            return obj.deleted_at is None and _may_write(user) and (own or moderator)
+        if verb == "restore":
+            return obj.deleted_at is not None and moderator
+        if verb == "vote":
+            return (
+                _may_write(user)
+                and not own
+                and obj.deleted_at is None
+                and not topic.is_locked
+                and obj.parent_id is None
+            )
+        return False
+
+    return False

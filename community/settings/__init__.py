@@ -1,0 +1,1 @@
+"""Site settings stored in the database as typed JSON values."""

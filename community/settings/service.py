@@ -1,0 +1,102 @@
+"""Typed site settings: declared with defaults and validators, stored as JSON rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from community.extensions import db
+from community.settings.models import Setting
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: Any
+    default: Any
+    validate: Callable[[Any], str | None]
+
+
+def _text(max_len: int, required: bool = True) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return str(_l("Must be text."))
+        if required and not value.strip():
+            return str(_l("This field is required."))
+        if len(value) > max_len:
+            return str(_l("At most %(n)d characters.", n=max_len))
+        return None
+
+    return check
+
+
+def _language(value: Any) -> str | None:
+    if value not in current_app.config["LANGUAGES"]:
+        return str(_l("Unknown language."))
+    return None
+
+
+def _theme(value: Any) -> str | None:
+    from community.themes import available_themes
+
+    if value not in available_themes(current_app):
+        return str(_l("Unknown theme."))
+    return None
+
+
+SITE_SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in [
+        # Shown in the header, page titles and emails.
+        SettingSpec("site_name", _l("Site name"), "Community", _text(80)),
+        # Short text in the header logo; empty means the site name.
+        SettingSpec("logo_text", _l("Logo text"), "", _text(40, required=False)),
+        # One line under the site name on the home page.
+        SettingSpec(
+            "tagline",
+            _l("Tagline"),
+            "Ask, answer and shape the product together.",
+            _text(200, required=False),
+        ),
+        # Folder name under THEMES_PATH.
+        SettingSpec("theme", _l("Theme"), "default", _theme),
+        # Language for visitors whose browser asks for none we have.
+        SettingSpec("default_locale", _l("Default language"), "en", _language),
+    ]
+}
+
+
+def site_settings() -> dict[str, Any]:
+    """All site settings, read once per request."""
+    if "site_settings" not in g:
+        stored = {row.key: row.value for row in db.session.scalars(select(Setting))}
+        g.site_settings = {k: stored.get(k, spec.default) for k, spec in SITE_SETTINGS.items()}
+    return g.site_settings
+
+
+def validate_settings(values: dict[str, Any]) -> dict[str, str]:
+    errors = {}
+    for key, value in values.items():
+        spec = SITE_SETTINGS.get(key)
+        if spec is None:
+            errors[key] = "Unknown setting."
+            continue
+        message = spec.validate(value)
+        if message:
+            errors[key] = message
+    return errors
+
+
+def save_settings(values: dict[str, Any]) -> None:
+    errors = validate_settings(values)
+    if errors:
+        raise ValueError(errors)
+    for key, value in values.items():
+        db.session.merge(Setting(key=key, value=value))
+    db.session.commit()
+    g.pop("site_settings", None)

@@ -1,0 +1,1 @@
+"""Spaces: the hub-and-spoke tree that holds topics, each with visibility and moderators."""

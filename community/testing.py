@@ -1,0 +1,260 @@
+"""Pytest fixtures for Community and for plugin authors.
+
+Use them from a plugin's test suite with ``pytest_plugins = ["community.testing"]``.
+
+The suite runs on SQLite by default and on PostgreSQL when ``COMMUNITY_TEST_DATABASE_URL`` is
+set. The schema is created once per test session; every test gets a new app on an empty
+database (tables are emptied after each test).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from community import create_app
+from community.extensions import db
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+DEFAULT_PASSWORD = "correct horse battery"  # noqa: S105
+
+
+def _database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("COMMUNITY_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.getbasetemp() / "community-test.db")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _database_url_for_tests(tmp_path_factory)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def make_test_config(database_url: str, instance_path: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": instance_path,
+        "MAIL_BACKEND": "memory",
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "community.test",
+    }
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    config = make_test_config(database_url, str(tmp_path / "instance"))
+    config.update(app_config)
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+
+
+class CommunityClient(FlaskClient):
+    """A test client that fills in the CSRF token of the page it last saw."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/reset").get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        assert match, "no CSRF token on /reset"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def login(self, username: str, password: str = DEFAULT_PASSWORD):
+        response = self.submit("/login", {"login": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def logout(self):
+        return self.submit("/logout")
+
+
+@pytest.fixture
+def client(app: Flask) -> CommunityClient:
+    app.test_client_class = CommunityClient
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def create_user(app: Flask):
+    """Factory: ``create_user("ann", role="admin", staff=True, confirmed=True)``."""
+    from community.accounts.services import register_user
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        username: str | None = None,
+        *,
+        role: str = "member",
+        staff: bool = False,
+        confirmed: bool = True,
+        password: str = DEFAULT_PASSWORD,
+        email: str | None = None,
+        locale: str | None = None,
+    ):
+        username = username or f"user{next(counter)}"
+        return register_user(
+            username,
+            email or f"{username.lower()}@example.com",
+            password,
+            role=role,
+            is_staff=staff,
+            confirmed=confirmed,
+            locale=locale,
+            send_confirmation=False,
+        )
+
+    return factory
+
+
+@pytest.fixture
+def create_space(app: Flask):
+    """Factory: ``create_space("routers", visibility="members", parent=other)``."""
+    from community.spaces.models import Space
+    from community.spaces.services import save_space
+
+    def factory(
+        slug: str = "general",
+        *,
+        title: str | None = None,
+        visibility: str = "public",
+        parent: Any = None,
+        default_kind: str = "question",
+        moderators=(),
+    ):
+        from community.spaces.services import add_moderator
+
+        space = save_space(
+            Space(),
+            slug=slug,
+            title=title or slug.replace("-", " ").title(),
+            description=f"About {slug}",
+            visibility=visibility,
+            parent_id=parent.id if parent is not None else None,
+            default_kind=default_kind,
+        )
+        for user in moderators:
+            add_moderator(space, user)
+        return space
+
+    return factory
+
+
+@pytest.fixture
+def create_topic(app: Flask):
+    """Factory: ``create_topic(author, space, kind="question", title=..., body=...)``."""
+    from community.topics.services import create_topic as create
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        author,
+        space,
+        kind: str = "question",
+        title: str | None = None,
+        body: str = "Some details about it.",
+        tags: str = "",
+    ):
+        n = next(counter)
+        return create(author, space, kind, title or f"How do I do thing number {n}?", body, tags)
+
+    return factory
+
+
+@pytest.fixture
+def create_post(app: Flask):
+    from community.topics.services import create_post as create
+
+    def factory(author, topic, body: str = "Try turning it off and on again.", parent=None):
+        return create(author, topic, body, parent=parent)
+
+    return factory
+
+
+@pytest.fixture
+def outbox(app: Flask) -> list:
+    from community.mail import outbox as get_outbox
+
+    return get_outbox(app)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Context manager counting SQL statements: ``with count_queries() as q: ...; len(q)``."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

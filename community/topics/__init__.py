@@ -1,0 +1,1 @@
+"""Topics (questions, ideas, discussions), posts, comments, votes, tags, accepted answers."""

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+KIND_CHOICES = [
+    ("question", _l("Question — ask for help; the best answer can be accepted")),
+    ("idea", _l("Idea — suggest an improvement others can vote on")),
+    ("discussion", _l("Discussion — share news or start a conversation")),
+]
+
+
+class TopicForm(FlaskForm):
+    kind = RadioField(_l("Kind"), choices=KIND_CHOICES, validators=[DataRequired()])
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(), Length(min=8, max=200)],
+        description=_l("Say it in one sentence, as you would ask a colleague."),
+    )
+    body = TextAreaField(
+        _l("Details"),
+        validators=[DataRequired(), Length(min=2, max=50_000)],
+        description=_l("Markdown: **bold**, *italic*, `code`, lists, links and tables."),
+    )
+    tags = StringField(
+        _l("Tags"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Up to 5, separated by commas or spaces."),
+    )
+
+
+class EditPostForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional(), Length(min=8, max=200)])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(min=2, max=50_000)])
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=200)])
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(min=2, max=50_000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(min=2, max=2_000)])
+
+
+class ActionForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.accounts.models import User
+from community.dbtypes import UTCDateTime, utcnow
+from community.extensions import db
+from community.spaces.models import Space
+
+# The status every new idea starts in; the workflow around it belongs to a plugin.
+DEFAULT_IDEA_STATUS = "new"
+
+
+class TopicTag(db.Model):
+    __tablename__ = "topic_tags"
+
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+    __table_args__ = (
+        CheckConstraint("kind IN ('question', 'idea', 'discussion')", name="kind_known"),
+        # Listing indexes: a space's topics by activity, pinned first; ideas by votes.
+        Index("ix_topics_space_activity", "space_id", "is_pinned", "last_activity_at"),
+        Index("ix_topics_space_kind_score", "space_id", "kind", "score"),
+        Index("ix_topics_activity", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_pinned: Mapped[bool] = mapped_column(default=False, server_default="0")
+    is_locked: Mapped[bool] = mapped_column(default=False, server_default="0")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ideas only; other kinds keep None.
+    status: Mapped[str | None] = mapped_column(String(32))
+    accepted_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Denormalized, changed in SQL: replies (answers) not deleted, and the opening post's score.
+    reply_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    score: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    space: Mapped[Space] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    tags: Mapped[list[Tag]] = relationship(secondary="topic_tags", order_by="Tag.name")
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind == "question"
+
+    @property
+    def is_idea(self) -> bool:
+        return self.kind == "idea"
+
+    @property
+    def is_solved(self) -> bool:
+        return self.accepted_answer_id is not None
+
+    def __repr__(self) -> str:
+        return f"<Topic {self.id} {self.kind}>"
+
+
+class Post(db.Model):
+    """The opening post of a topic, an answer/reply, or a comment on one of those."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_topic_order", "topic_id", "parent_id", "score", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # Set for comments: the post commented on.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    is_opening: Mapped[bool] = mapped_column(default=False, server_default="0")
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Denormalized, changed in SQL by the vote service.
+    score: Mapped[int] = mapped_column(default=0, server_default="0")
+    upvotes: Mapped[int] = mapped_column(default=0, server_default="0")
+    downvotes: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+
+    @property
+    def is_comment(self) -> bool:
+        return self.parent_id is not None
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} topic={self.topic_id}>"
+
+
+class PostRevision(db.Model):
+    """The text of a post before an edit: the edit history."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # Title of the topic at that time, for opening posts.
+    title: Mapped[str | None] = mapped_column(String(200))
+    body_source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    editor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("post_id", "user_id"),
+        CheckConstraint("value IN (-1, 1)", name="value_is_up_or_down"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,401 @@
+"""Rules for topics, posts, votes and accepted answers.
+
+Every function here checks permissions through :mod:`community.permissions`, changes counters in
+SQL (``x = x + 1``, never read-modify-write), commits, and only then fires the event hooks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from community.accounts.models import User
+from community.dbtypes import utcnow
+from community.errors import Refused
+from community.extensions import db
+from community.markdown import render_markdown
+from community.permissions import can
+from community.plugins import fire
+from community.spaces.models import Space, TopicKind
+from community.topics.models import (
+    DEFAULT_IDEA_STATUS,
+    Post,
+    PostRevision,
+    Tag,
+    Topic,
+    TopicTag,
+    Vote,
+)
+
+TITLE_MIN, TITLE_MAX = 8, 200
+BODY_MIN = 2
+MAX_TAGS = 5
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) < TITLE_MIN:
+        raise Refused(_("The title needs at least %(n)d characters.", n=TITLE_MIN), "title")
+    if len(title) > TITLE_MAX:
+        raise Refused(_("The title can have at most %(n)d characters.", n=TITLE_MAX), "title")
+    return title
+
+
+def clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    limit = current_app.config["MAX_POST_LENGTH"]
+    if len(body) < BODY_MIN:
+        raise Refused(_("Please write a little more."), "body")
+    if len(body) > limit:
+        raise Refused(_("The text can have at most %(n)d characters.", n=limit), "body")
+    return body
+
+
+def parse_tags(raw: str) -> list[str]:
+    names = []
+    for part in re.split(r"[,\s]+", (raw or "").strip().lower()):
+        if not part:
+            continue
+        part = part.lstrip("#")
+        if not TAG_RE.match(part):
+            raise Refused(
+                _(
+                    "Tags use letters, digits and - + # . only, up to 32 characters: %(tag)s",
+                    tag=part[:40],
+                ),
+                "tags",
+            )
+        if part not in names:
+            names.append(part)
+    if len(names) > MAX_TAGS:
+        raise Refused(_("At most %(n)d tags.", n=MAX_TAGS), "tags")
+    return names
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "topic"
+
+
+def _tags_for(names: list[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            # A concurrent request may create the same tag: the unique constraint decides.
+            try:
+                with db.session.begin_nested():
+                    tag = Tag(name=name)
+                    db.session.add(tag)
+            except IntegrityError:
+                tag = db.session.scalar(select(Tag).where(Tag.name == name))
+        tags.append(tag)
+    return tags
+
+
+# --- topics and posts ------------------------------------------------------------------------
+
+
+def create_topic(
+    author: User, space: Space, kind: str, title: str, body: str, tags: str = ""
+) -> Topic:
+    if not can("space.create_topic", space, author):
+        raise Refused(_("You may not start a topic in this space."))
+    if kind not in {k.value for k in TopicKind}:
+        raise Refused(_("Choose a kind of topic."), "kind")
+    title = clean_title(title)
+    body = clean_body(body)
+    tag_names = parse_tags(tags)
+    now = utcnow()
+    topic = Topic(
+        space_id=space.id,
+        author_id=author.id,
+        kind=kind,
+        title=title,
+        slug=slugify(title),
+        created_at=now,
+        last_activity_at=now,
+        status=DEFAULT_IDEA_STATUS if kind == TopicKind.IDEA else None,
+    )
+    topic.tags = _tags_for(tag_names)
+    post = Post(
+        topic=topic,
+        author_id=author.id,
+        is_opening=True,
+        body_source=body,
+        body_html=render_markdown(body),
+        created_at=now,
+    )
+    db.session.add_all([topic, post])
+    db.session.flush()
+    _bump_space(space.id, topics=1, posts=1)
+    db.session.commit()
+    fire("community_topic_created", topic=topic, post=post)
+    return topic
+
+
+def create_post(author: User, topic: Topic, body: str, parent: Post | None = None) -> Post:
+    """An answer or reply to ``topic``, or a comment on ``parent``."""
+    action = "topic.comment" if parent is not None else "topic.reply"
+    if not can(action, topic, author):
+        if topic.is_locked:
+            raise Refused(_("This topic is locked: no new replies."))
+        raise Refused(_("You may not reply here."))
+    if parent is not None and (
+        parent.topic_id != topic.id or parent.parent_id is not None or parent.deleted_at
+    ):
+        raise Refused(_("You can comment only on a visible post of this topic."))
+    body = clean_body(body)
+    now = utcnow()
+    post = Post(
+        topic_id=topic.id,
+        author_id=author.id,
+        parent_id=parent.id if parent is not None else None,
+        body_source=body,
+        body_html=render_markdown(body),
+        created_at=now,
+    )
+    db.session.add(post)
+    values: dict[str, Any] = {"last_activity_at": now}
+    if parent is None:
+        values["reply_count"] = Topic.reply_count + 1
+        _bump_space(topic.space_id, posts=1)
+        if topic.first_answer_at is None and author.id != topic.author_id:
+            db.session.execute(
+                update(Topic)
+                .where(Topic.id == topic.id, Topic.first_answer_at.is_(None))
+                .values(first_answer_at=now)
+            )
+    db.session.execute(update(Topic).where(Topic.id == topic.id).values(**values))
+    db.session.commit()
+    fire("community_post_created", post=post)
+    return post
+
+
+def edit_post(
+    editor: User, post: Post, body: str, title: str | None = None, tags: str | None = None
+) -> Post:
+    if not can("post.edit", post, editor):
+        raise Refused(_("You may not edit this post."))
+    body = clean_body(body)
+    topic = post.topic
+    new_title = clean_title(title) if (post.is_opening and title is not None) else None
+    tag_names = parse_tags(tags) if (post.is_opening and tags is not None) else None
+    if body == post.body_source and (new_title is None or new_title == topic.title):
+        if tag_names is not None:
+            topic.tags = _tags_for(tag_names)
+            db.session.commit()
+        return post
+    previous = post.body_source
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            editor_id=editor.id,
+            title=topic.title if post.is_opening else None,
+            body_source=previous,
+        )
+    )
+    post.body_source = body
+    post.body_html = render_markdown(body)
+    post.edited_at = utcnow()
+    if new_title is not None:
+        topic.title = new_title
+        topic.slug = slugify(new_title)
+    if tag_names is not None:
+        topic.tags = _tags_for(tag_names)
+    db.session.commit()
+    fire("community_post_edited", post=post, editor=editor, previous_source=previous)
+    return post
+
+
+def delete_post(actor: User, post: Post) -> None:
+    if not can("post.delete", post, actor):
+        raise Refused(_("You may not delete this post."))
+    now = utcnow()
+    topic = post.topic
+    post.deleted_at = now
+    post.deleted_by_id = actor.id
+    if post.is_opening:
+        topic.deleted_at = now
+        _bump_space(topic.space_id, topics=-1, posts=-(1 + topic.reply_count))
+    elif post.parent_id is None:
+        db.session.execute(
+            update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count - 1)
+        )
+        _bump_space(topic.space_id, posts=-1)
+        if topic.accepted_answer_id == post.id:
+            topic.accepted_answer_id = None
+            topic.accepted_at = None
+    db.session.commit()
+    fire("community_post_deleted", post=post, actor=actor)
+
+
+def restore_post(actor: User, post: Post) -> None:
+    if not can("post.restore", post, actor):
+        raise Refused(_("You may not restore this post."))
+    topic = post.topic
+    post.deleted_at = None
+    post.deleted_by_id = None
+    if post.is_opening:
+        topic.deleted_at = None
+        _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
+    elif post.parent_id is None:
+        db.session.execute(
+            update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count + 1)
+        )
+        _bump_space(topic.space_id, posts=1)
+    db.session.commit()
+    fire("community_post_restored", post=post, actor=actor)
+
+
+def set_topic_flag(actor: User, topic: Topic, flag: str, value: bool) -> None:
+    if flag not in ("is_pinned", "is_locked"):
+        raise ValueError(flag)
+    if not can("topic.moderate", topic, actor):
+        raise Refused(_("Only moderators of this space can do that."))
+    setattr(topic, flag, value)
+    db.session.commit()
+
+
+# --- votes -----------------------------------------------------------------------------------
+
+
+def allowed_vote_values(post: Post) -> tuple[int, ...]:
+    """Questions and answers take up and down votes; ideas and discussions only up votes."""
+    return (1, -1) if post.topic.is_question else (1,)
+
+
+def cast_vote(user: User, post: Post, value: int) -> int | None:
+    """Vote ``value`` on ``post``; voting the same value again takes the vote back.
+
+    Returns the user's vote after the call (``None`` when retracted). One vote per user and post
+    is enforced by a unique constraint, so two requests at once cannot both count.
+    """
+    if value not in allowed_vote_values(post):
+        raise Refused(_("That kind of vote is not possible here."))
+    if not can("post.vote", post, user):
+        if user.is_authenticated and user.id == post.author_id:
+            raise Refused(_("You cannot vote on your own post."))
+        raise Refused(_("You may not vote on this post."))
+    existing = db.session.scalar(
+        select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id)
+    )
+    if existing is None:
+        vote = Vote(post_id=post.id, user_id=user.id, value=value)
+        db.session.add(vote)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            raise Refused(_("You have already voted on this post.")) from None
+        _apply_score(post, value, +1)
+        db.session.commit()
+        fire("community_vote_cast", vote=vote, post=post, previous_value=None)
+        return value
+    old = existing.value
+    if old == value:
+        # Delete only the row we saw; a concurrent retraction makes rowcount 0 and we stop.
+        gone = db.session.execute(
+            delete(Vote).where(Vote.id == existing.id, Vote.value == old)
+        ).rowcount
+        if gone:
+            _apply_score(post, old, -1)
+        db.session.commit()
+        if gone:
+            fire("community_vote_retracted", user=user, post=post, value=old)
+        return None
+    changed = db.session.execute(
+        update(Vote).where(Vote.id == existing.id, Vote.value == old).values(value=value)
+    ).rowcount
+    if changed:
+        _apply_score(post, old, -1)
+        _apply_score(post, value, +1)
+    db.session.commit()
+    if changed:
+        db.session.refresh(existing)
+        fire("community_vote_cast", vote=existing, post=post, previous_value=old)
+    return value
+
+
+def _apply_score(post: Post, value: int, sign: int) -> None:
+    column = Post.upvotes if value > 0 else Post.downvotes
+    db.session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values({column.key: column + sign, "score": Post.score + value * sign})
+    )
+    if post.is_opening:
+        db.session.execute(
+            update(Topic).where(Topic.id == post.topic_id).values(score=Topic.score + value * sign)
+        )
+
+
+# --- accepted answers ------------------------------------------------------------------------
+
+
+def accept_answer(actor: User, answer: Post) -> None:
+    topic = answer.topic
+    if not can("topic.accept", topic, actor):
+        raise Refused(_("Only the asker, staff or a moderator can accept an answer."))
+    if answer.is_opening or answer.parent_id is not None or answer.deleted_at is not None:
+        raise Refused(_("Only an answer can be accepted."))
+    previous_id = topic.accepted_answer_id
+    if previous_id == answer.id:
+        return
+    now = utcnow()
+    topic.accepted_answer_id = answer.id
+    topic.accepted_at = now
+    db.session.commit()
+    previous = db.session.get(Post, previous_id) if previous_id else None
+    fire(
+        "community_answer_accepted",
+        topic=topic,
+        answer=answer,
+        actor=actor,
+        previous_answer=previous,
+    )
+
+
+def unaccept_answer(actor: User, topic: Topic) -> None:
+    if not can("topic.accept", topic, actor):
+        raise Refused(_("Only the asker, staff or a moderator can change the accepted answer."))
+    if topic.accepted_answer_id is None:
+        return
+    answer = db.session.get(Post, topic.accepted_answer_id)
+    topic.accepted_answer_id = None
+    topic.accepted_at = None
+    db.session.commit()
+    fire("community_answer_unaccepted", topic=topic, answer=answer, actor=actor)
+
+
+# --- counters --------------------------------------------------------------------------------
+
+
+def _bump_space(space_id: int, topics: int = 0, posts: int = 0) -> None:
+    db.session.execute(
+        update(Space)
+        .where(Space.id == space_id)
+        .values(topic_count=Space.topic_count + topics, post_count=Space.post_count + posts)
+    )
+
+
+def unused_tags_cleanup() -> int:
+    """Remove tags no topic uses any more."""
+    used = select(TopicTag.tag_id)
+    result = db.session.execute(delete(Tag).where(Tag.id.not_in(used)))
+    db.session.commit()
+    return result.rowcount

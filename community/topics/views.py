@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from community.errors import Refused
+from community.extensions import db, wants_json
+from community.permissions import can, require
+from community.topics import queries, services
+from community.topics.forms import ActionForm, CommentForm, EditPostForm, ReplyForm
+from community.topics.models import Post, PostRevision, Topic
+from community.web.helpers import paginate, refuse
+from community.web.limits import vote_limit, write_limit
+
+bp = Blueprint("topics", __name__)
+
+
+def get_visible_topic(topic_id: int) -> Topic:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        abort(404)
+    require("topic.view", topic)
+    return topic
+
+
+def get_visible_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    require("post.view", post)
+    return post
+
+
+def _topic_url(topic: Topic, **kwargs) -> str:
+    return url_for("topics.topic", topic_id=topic.id, slug=topic.slug, **kwargs)
+
+
+def _post_url(post: Post) -> str:
+    if post.is_opening:
+        return _topic_url(post.topic)
+    return _topic_url(post.topic) + f"#post-{post.parent_id or post.id}"
+
+
+def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int = 200):
+    opening = db.session.scalar(
+        select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
+    )
+    page = paginate(queries.answers_for(topic), current_app.config["POSTS_PER_PAGE"])
+    post_ids = [opening.id, *(p.id for p in page.items)]
+    comments = queries.comments_for(post_ids)
+    votes = queries.votes_of(
+        current_user, post_ids + [c.id for cs in comments.values() for c in cs]
+    )
+    return render_template(
+        "topics/topic.html",
+        topic=topic,
+        opening=opening,
+        page=page,
+        comments=comments,
+        votes=votes,
+        reply_form=reply_form or ReplyForm(),
+        comment_form=CommentForm(),
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/t/<int:topic_id>")
+@bp.route("/t/<int:topic_id>/<slug>")
+def topic(topic_id: int, slug: str | None = None):
+    topic = get_visible_topic(topic_id)
+    if slug != topic.slug:
+        return redirect(_topic_url(topic, **request.args.to_dict()), 301)
+    return render_topic(topic)
+
+
+@bp.route("/t/<int:topic_id>/reply", methods=["POST"])
+@login_required
+@write_limit
+def reply(topic_id: int):
+    topic = get_visible_topic(topic_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            post = services.create_post(current_user, topic, form.body.data)
+        except Refused as refusal:
+            form.body.errors = [*form.body.errors, refusal.message]
+        else:
+            flash(
+                _("Your answer is published.")
+                if topic.is_question
+                else _("Your reply is published."),
+                "success",
+            )
+            return redirect(_post_url(post))
+    if topic.is_locked and not can("topic.reply", topic):
+        form.body.errors = [_("This topic is locked: no new replies.")]
+    return render_topic(topic, reply_form=form, status=400)
+
+
+@bp.route("/p/<int:post_id>/comment", methods=["GET", "POST"])
+@login_required
+@write_limit
+def comment(post_id: int):
+    parent = get_visible_post(post_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.create_post(current_user, parent.topic, form.body.data, parent=parent)
+        except Refused as refusal:
+            form.body.errors = [*form.body.errors, refusal.message]
+        else:
+            return redirect(_post_url(parent))
+    return render_template("topics/comment.html", form=form, parent=parent), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+@write_limit
+def edit(post_id: int):
+    post = get_visible_post(post_id)
+    require("post.edit", post)
+    topic = post.topic
+    form = EditPostForm()
+    if request.method == "GET":
+        form.body.data = post.body_source
+        if post.is_opening:
+            form.title.data = topic.title
+            form.tags.data = " ".join(t.name for t in topic.tags)
+    if form.validate_on_submit():
+        try:
+            services.edit_post(
+                current_user,
+                post,
+                form.body.data,
+                title=form.title.data if post.is_opening else None,
+                tags=(form.tags.data or "") if post.is_opening else None,
+            )
+        except Refused as refusal:
+            field = getattr(form, refusal.field or "body", form.body)
+            field.errors = [*field.errors, refusal.message]
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(_post_url(post))
+    status = 400 if form.errors else 200
+    return render_template("topics/edit.html", form=form, post=post, topic=topic), status
+
+
+@bp.route("/p/<int:post_id>/revisions")
+def revisions(post_id: int):
+    post = get_visible_post(post_id)
+    if post.deleted_at is not None:
+        require("post.view_deleted", post)
+    history = list(
+        db.session.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.created_at.desc(), PostRevision.id.desc())
+        )
+    )
+    return render_template("topics/revisions.html", post=post, topic=post.topic, history=history)
+
+
+def _check_action_form() -> None:
+    """Buttons post an ActionForm; CSRFProtect already refused a missing token."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+@login_required
+@write_limit
+def delete(post_id: int):
+    post = get_visible_post(post_id)
+    _check_action_form()
+    require("post.delete", post)
+    services.delete_post(current_user, post)
+    flash(_("The topic was deleted.") if post.is_opening else _("The post was deleted."), "info")
+    if post.is_opening and not can("topic.view", post.topic):
+        return redirect(url_for("spaces.space", slug=post.topic.space.slug))
+    return redirect(_post_url(post))
+
+
+@bp.route("/p/<int:post_id>/restore", methods=["POST"])
+@login_required
+@write_limit
+def restore(post_id: int):
+    post = get_visible_post(post_id)
+    _check_action_form()
+    require("post.restore", post)
+    services.restore_post(current_user, post)
+    flash(_("The post was restored."), "success")
+    return redirect(_post_url(post))
+
+
+@bp.route("/p/<int:post_id>/vote", methods=["POST"])
+@login_required
+@vote_limit
+def vote(post_id: int):
+    post = get_visible_post(post_id)
+    _check_action_form()
+    raw = request.form.get("value", "")
+    value = {"up": 1, "down": -1}.get(raw)
+    error = None
+    mine = None
+    if value is None:
+        error = _("That kind of vote is not possible here.")
+    else:
+        try:
+            mine = services.cast_vote(current_user, post, value)
+        except Refused as refusal:
+            error = refusal.message
+    db.session.refresh(post)
+    if wants_json():
+        body = {"score": post.score, "vote": mine, "error": error}
+        return jsonify(body), 403 if error else 200
+    if error:
+        return refuse(error, back=_post_url(post))
+    return redirect(_post_url(post))
+
+
+@bp.route("/p/<int:post_id>/accept", methods=["POST"])
+@login_required
+@write_limit
+def accept(post_id: int):
+    post = get_visible_post(post_id)
+    _check_action_form()
+    require("topic.accept", post.topic)
+    try:
+        services.accept_answer(current_user, post)
+    except Refused as refusal:
+        return refuse(refusal.message, back=_post_url(post))
+    flash(_("Answer accepted. Thank you for closing the loop!"), "success")
+    return redirect(_post_url(post))
+
+
+@bp.route("/t/<int:topic_id>/unaccept", methods=["POST"])
+@login_required
+@write_limit
+def unaccept(topic_id: int):
+    topic = get_visible_topic(topic_id)
+    _check_action_form()
+    require("topic.accept", topic)
+    services.unaccept_answer(current_user, topic)
+    flash(_("The answer is no longer accepted."), "info")
+    return redirect(_topic_url(topic))
+
+
+@bp.route("/t/<int:topic_id>/<any(pin, unpin, lock, unlock):what>", methods=["POST"])
+@login_required
+@write_limit
+def moderate(topic_id: int, what: str):
+    topic = get_visible_topic(topic_id)
+    _check_action_form()
+    require("topic.moderate", topic)
+    flag = "is_pinned" if what in ("pin", "unpin") else "is_locked"
+    services.set_topic_flag(current_user, topic, flag, not what.startswith("un"))
+    messages = {
+        "pin": _("The topic is pinned."),
+        "unpin": _("The topic is no longer pinned."),
+        "lock": _("The topic is locked."),
+        "unlock": _("The topic is unlocked."),
+    }
+    flash(messages[what], "info")
+    return redirect(_topic_url(topic))

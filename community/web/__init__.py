@@ -1,0 +1,1 @@
+"""Site-wide pages (home, language switch), helpers and error pages."""

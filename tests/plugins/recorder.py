@@ -1,0 +1,76 @@
+"""A test plugin that records every core event it receives, and whether the change it
+announces was already committed when it was called (seen from a separate connection)."""
+
+from sqlalchemy import text
+
+from community.extensions import db
+from community.hookspecs import hookimpl
+
+calls: list[tuple[str, dict]] = []
+
+
+def _committed(table: str, row_id: int) -> bool:
+    with db.engine.connect() as conn:
+        return (
+            conn.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": row_id}).first()
+            is not None
+        )
+
+
+@hookimpl
+def community_user_registered(user):
+    calls.append(
+        ("user_registered", {"user": user.username, "committed": _committed("users", user.id)})
+    )
+
+
+@hookimpl
+def community_topic_created(topic, post):
+    calls.append(
+        ("topic_created", {"topic": topic.id, "committed": _committed("topics", topic.id)})
+    )
+
+
+@hookimpl
+def community_post_created(post):
+    calls.append(("post_created", {"post": post.id, "committed": _committed("posts", post.id)}))
+
+
+@hookimpl
+def community_post_edited(post, editor, previous_source):
+    calls.append(("post_edited", {"post": post.id, "previous": previous_source}))
+
+
+@hookimpl
+def community_post_deleted(post, actor):
+    calls.append(("post_deleted", {"post": post.id}))
+
+
+@hookimpl
+def community_post_restored(post, actor):
+    calls.append(("post_restored", {"post": post.id}))
+
+
+@hookimpl
+def community_vote_cast(vote, post, previous_value):
+    calls.append(("vote_cast", {"post": post.id, "value": vote.value, "previous": previous_value}))
+
+
+@hookimpl
+def community_vote_retracted(user, post, value):
+    calls.append(("vote_retracted", {"post": post.id, "value": value}))
+
+
+@hookimpl
+def community_answer_accepted(topic, answer, actor, previous_answer):
+    calls.append(
+        (
+            "answer_accepted",
+            {"answer": answer.id, "previous": previous_answer.id if previous_answer else None},
+        )
+    )
+
+
+@hookimpl
+def community_answer_unaccepted(topic, answer, actor):
+    calls.append(("answer_unaccepted", {"answer": answer.id}))

@@ -1,0 +1,90 @@
+import pytest
+
+from community.plugins import SLOTS, plugin_manager, render_slot
+from community.topics import services
+from tests.plugins import recorder
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS": ["tests.plugins.recorder", "tests.plugins.broken"]}
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls():
+    recorder.calls.clear()
+
+
+def names():
+    return [name for name, _ in recorder.calls]
+
+
+def test_events_fire_after_commit(create_user, create_space, create_topic, create_post):
+    asker, helper = create_user("asker"), create_user("helper")
+    moderator = create_user("mod", role="moderator")
+    space = create_space()
+    topic = create_topic(asker, space)
+    answer = create_post(helper, topic)
+    assert dict(recorder.calls)["topic_created"]["committed"]
+    assert dict(recorder.calls)["post_created"]["committed"]
+    assert dict(recorder.calls)["user_registered"]["committed"]
+
+    services.cast_vote(asker, answer, 1)
+    services.cast_vote(asker, answer, -1)
+    services.cast_vote(asker, answer, -1)
+    services.accept_answer(asker, answer)
+    services.unaccept_answer(asker, topic)
+    services.edit_post(helper, answer, "A better answer.")
+    services.delete_post(helper, answer)
+    services.restore_post(moderator, answer)
+    assert names()[-8:] == [
+        "vote_cast",
+        "vote_cast",
+        "vote_retracted",
+        "answer_accepted",
+        "answer_unaccepted",
+        "post_edited",
+        "post_deleted",
+        "post_restored",
+    ]
+    vote_calls = [c for n, c in recorder.calls if n == "vote_cast"]
+    assert vote_calls == [
+        {"post": answer.id, "value": 1, "previous": None},
+        {"post": answer.id, "value": -1, "previous": 1},
+    ]
+    assert (
+        "post_edited",
+        {"post": answer.id, "previous": "Try turning it off and on again."},
+    ) in recorder.calls
+
+
+def test_a_raising_listener_does_not_stop_others_or_the_request(client, create_user, create_space):
+    create_user("asker")
+    create_space("routers")
+    client.login("asker")
+    response = client.submit(
+        "/s/routers/new",
+        {"kind": "question", "title": "Why is my router blinking?", "body": "It blinks red."},
+    )
+    assert response.status_code == 302
+    # The broken plugin raised in the same event; the recorder still heard it.
+    assert "topic_created" in names()
+    assert "Why is my router blinking?" in client.get("/s/routers").get_data(as_text=True)
+
+
+def test_a_raising_slot_renders_nothing_and_page_still_works(client, create_space):
+    create_space("routers")
+    assert render_slot("home.sidebar") == ""
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_slot_name_raises(app):
+    with pytest.raises(LookupError):
+        render_slot("no.such.slot")
+    assert "topic.sidebar" in SLOTS
+
+
+def test_core_permission_answer_comes_last(app):
+    impls = plugin_manager().hook.community_permission.get_hookimpls()
+    assert impls[0].plugin_name == "community.permissions"
+    assert impls[0].trylast

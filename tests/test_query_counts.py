@@ -1,0 +1,68 @@
+"""Pages run a bounded number of SQL queries, whatever the number of rows they show."""
+
+import pytest
+
+from community.extensions import db
+from community.topics import services
+from community.topics.models import Topic
+
+PAGES = {
+    "home": "/",
+    "space": "/s/routers",
+    "ideas": "/s/routers?filter=ideas",
+    "profile": "/u/member0",
+}
+
+
+def queries_for(client, count_queries, url):
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(counter)
+
+
+def measure(client, count_queries, big):
+    counts = {name: queries_for(client, count_queries, url) for name, url in PAGES.items()}
+    counts["topic"] = queries_for(client, count_queries, f"/t/{big.id}/{big.slug}")
+    return counts
+
+
+def add_content(users, space, big, n_topics, n_answers):
+    for i in range(n_topics):
+        services.create_topic(
+            users[i % 5],
+            space,
+            ["question", "idea"][i % 2],
+            f"Topic number {i} about routers",
+            "Body text here",
+            "wifi mesh",
+        )
+    for i in range(n_answers):
+        post = services.create_post(users[(i % 4) + 1], big, f"Answer number {i}")
+        services.cast_vote(users[0], post, 1)
+        services.create_post(users[0], big, f"Comment {i}", parent=post)
+
+
+@pytest.mark.parametrize("who", [None, "member0"])
+def test_query_budget_does_not_grow_with_content(
+    client, count_queries, create_user, create_space, who
+):
+    users = [create_user(f"member{i}") for i in range(5)]
+    space = create_space("routers")
+    create_space("child", parent=space)
+    big = services.create_topic(
+        users[0], space, "question", "The big question of all", "Body", "wifi"
+    )
+    add_content(users, space, big, n_topics=3, n_answers=3)
+    if who:
+        client.login(who)
+    small = measure(client, count_queries, big)
+
+    # Far more topics, and 50 answers with comments and votes on the big question.
+    add_content(users, space, big, n_topics=30, n_answers=47)
+    db.session.expire_all()
+    assert db.session.get(Topic, big.id).reply_count == 50
+    large = measure(client, count_queries, big)
+
+    assert large == small
+    assert max(large.values()) <= 15, large
