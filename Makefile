@@ -46,6 +46,7 @@ test-postgres: install-test browser ## The whole suite on PostgreSQL (COMMUNITY_
 lint: install-test ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-test ## Format the code with ruff
 	$(BIN)/ruff format .

@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_SMTP_TLS": False,
     "MAIL_SMTP_USERNAME": None,
     "MAIL_SMTP_PASSWORD": None,
+    # Werkzeug hash method for new passwords; "scrypt" uses its strong defaults (n=2**15).
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Lifetimes of emailed links, in seconds.
     "CONFIRM_TOKEN_MAX_AGE": 3 * 24 * 3600,
     "RESET_TOKEN_MAX_AGE": 2 * 3600,

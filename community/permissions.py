@@ -51,22 +51,37 @@ def can(action: str, obj: Any = None, user: Any = None) -> bool:
 
 
 def require(action: str, obj: Any = None) -> None:
-    """Abort with 404 when the user may not even see the object, 403 otherwise."""
+    """Abort with 404 when the user may not even see the object, 403 otherwise (saying why
+    when the reason is an unconfirmed email address)."""
     if can(action, obj):
         return
     view_action = _VIEW_ACTION.get(action.split(".", 1)[0])
     if view_action and obj is not None and not can(view_action, obj):
         abort(404)
+    user = current_user
+    if user.is_authenticated and not user.is_confirmed and action not in _READ_ACTIONS:
+        from flask_babel import gettext as _
+
+        abort(
+            403,
+            description=_(
+                "Please confirm your email address first: open the link we sent you, "
+                "or ask for a new one in your settings."
+            ),
+        )
     abort(403)
 
 
+_READ_ACTIONS = frozenset(a for a in ACTIONS if a.endswith(".view") or a == "admin.access")
 _VIEW_ACTION = {"space": "space.view", "topic": "topic.view", "post": "post.view"}
 
 
 # --- per-request caches ----------------------------------------------------------------------
 
 
-def _space_rows() -> dict[int, Any]:
+def all_spaces() -> dict[int, Any]:
+    """Every space by id, loaded once per request (spaces are few; listings and the
+    permission answers share this one query)."""
     if "perm_spaces" not in g:
         from community.spaces.models import Space
 
@@ -87,7 +102,7 @@ def moderated_space_ids(user: Any) -> frozenset[int]:
                 select(SpaceModerator.space_id).where(SpaceModerator.user_id == user.id)
             )
         )
-        spaces = _space_rows() if direct else {}
+        spaces = all_spaces() if direct else {}
         result = {sid for sid in spaces if _ancestor_ids(sid, spaces) & direct}
         cache[user.id] = frozenset(result | direct)
     return cache[user.id]
@@ -110,7 +125,7 @@ def visible_space_ids(user: Any = None) -> list[int]:
     cache = g.setdefault("perm_visible", {})
     key = user.id if user.is_authenticated else None
     if key not in cache:
-        cache[key] = [s.id for s in _space_rows().values() if can("space.view", s, user)]
+        cache[key] = [s.id for s in all_spaces().values() if can("space.view", s, user)]
     return cache[key]
 
 
@@ -133,7 +148,7 @@ def _moderates(user: Any, space_id: int) -> bool:
 
 
 def _space_visible(user: Any, space: Any) -> bool:
-    spaces = _space_rows()
+    spaces = all_spaces()
     for sid in _ancestor_ids(space.id, spaces) or {space.id}:
         row = spaces.get(sid, space)
         if row.visibility == "members" and not user.is_authenticated:

@@ -67,7 +67,8 @@ def activate_theme(name: str) -> None:
     loader: ThemeLoader = current_app.extensions[EXTENSION_KEY]
     if loader.active != name:
         loader.active = name
-        current_app.jinja_env.cache.clear()
+        if current_app.jinja_env.cache is not None:
+            current_app.jinja_env.cache.clear()
 
 
 @bp.route("/theme/<path:filename>")

@@ -1,5 +1,7 @@
 import pytest
 
+from community.extensions import db
+from community.hookspecs import hookimpl
 from community.plugins import SLOTS, plugin_manager, render_slot
 from community.topics import services
 from tests.plugins import recorder
@@ -88,3 +90,28 @@ def test_core_permission_answer_comes_last(app):
     impls = plugin_manager().hook.community_permission.get_hookimpls()
     assert impls[0].plugin_name == "community.permissions"
     assert impls[0].trylast
+
+
+def test_app_created_is_historic(app):
+    seen = []
+
+    class LatePlugin:
+        @hookimpl
+        def community_app_created(self, app):
+            seen.append(app)
+
+    # A plugin registered after the app was created still gets the call.
+    plugin_manager().register(LatePlugin(), name="late")
+    assert seen == [app]
+
+
+def test_permission_hook_lets_a_plugin_deny_first(client, create_user, create_space, create_topic):
+    create_user("muted")
+    topic = create_topic(create_user("asker"), create_space("routers"))
+    client.login("muted")
+    response = client.submit(f"/t/{topic.id}/reply", {"body": "Let me in"})
+    assert response.status_code == 400
+    db.session.refresh(topic)
+    assert topic.reply_count == 0
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "Recorded topic" in page

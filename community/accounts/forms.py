@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 PASSWORD_MIN = 10
@@ -52,7 +53,11 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField(_l("About you"), validators=[Optional(), Length(max=1000)])
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("As my browser asks")), ("en", "English"), ("it", "Italiano")],
+        choices=[
+            SelectChoice("", _l("As my browser asks")),
+            SelectChoice("en", "English"),
+            SelectChoice("it", "Italiano"),
+        ],
     )
 
 

@@ -3,22 +3,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 VISIBILITY_CHOICES = [
-    ("public", _l("Public — anyone, also visitors")),
-    ("members", _l("Members — signed-in members only")),
-    ("staff", _l("Staff — staff and moderators only")),
+    SelectChoice("public", _l("Public — anyone, also visitors")),
+    SelectChoice("members", _l("Members — signed-in members only")),
+    SelectChoice("staff", _l("Staff — staff and moderators only")),
 ]
 KIND_CHOICES = [
-    ("question", _l("Question")),
-    ("idea", _l("Idea")),
-    ("discussion", _l("Discussion")),
+    SelectChoice("question", _l("Question")),
+    SelectChoice("idea", _l("Idea")),
+    SelectChoice("discussion", _l("Discussion")),
 ]
 ROLE_CHOICES = [
-    ("member", _l("Member")),
-    ("moderator", _l("Moderator (all spaces)")),
-    ("admin", _l("Administrator")),
+    SelectChoice("member", _l("Member")),
+    SelectChoice("moderator", _l("Moderator (all spaces)")),
+    SelectChoice("admin", _l("Administrator")),
 ]
 
 
@@ -51,5 +52,6 @@ class SiteSettingsForm(FlaskForm):
     tagline = StringField(_l("Tagline"), validators=[Optional(), Length(max=200)])
     theme = SelectField(_l("Theme"))
     default_locale = SelectField(
-        _l("Default language"), choices=[("en", "English"), ("it", "Italiano")]
+        _l("Default language"),
+        choices=[SelectChoice("en", "English"), SelectChoice("it", "Italiano")],
     )

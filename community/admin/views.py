@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from community.accounts import services as account_services
 from community.accounts.models import User
@@ -48,11 +49,11 @@ def spaces():
 
 def _parent_choices(exclude: Space | None = None):
     tree = space_services.space_tree([s.id for s in db.session.scalars(select(Space))])
-    choices = [(0, _("— top level —"))]
+    choices = [SelectChoice(0, _("— top level —"))]
     for space, depth in tree:
         if exclude is not None and space.id == exclude.id:
             continue
-        choices.append((space.id, "\u2003" * depth + space.title))
+        choices.append(SelectChoice(space.id, "\u2003" * depth + space.title))
     return choices
 
 
@@ -171,7 +172,7 @@ def edit_user(user_id: int):
 @write_limit
 def settings():
     form = SiteSettingsForm(data=site_settings() if request.method == "GET" else None)
-    form.theme.choices = [(t, t) for t in available_themes(current_app)]
+    form.theme.choices = [SelectChoice(t, t) for t in available_themes(current_app)]
     if form.validate_on_submit():
         try:
             save_settings(

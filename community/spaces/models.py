@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.dbtypes import UTCDateTime, utcnow
-from community.extensions import db
+from community.extensions import Base
 
 
 class Visibility(enum.StrEnum):
@@ -22,7 +22,7 @@ class TopicKind(enum.StrEnum):
     DISCUSSION = "discussion"
 
 
-class Space(db.Model):
+class Space(Base):
     __tablename__ = "spaces"
     __table_args__ = (
         CheckConstraint("visibility IN ('public', 'members', 'staff')", name="visibility_known"),
@@ -59,7 +59,7 @@ class Space(db.Model):
         return f"<Space {self.slug!r}>"
 
 
-class SpaceModerator(db.Model):
+class SpaceModerator(Base):
     __tablename__ = "space_moderators"
 
     space_id: Mapped[int] = mapped_column(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from community.accounts.models import User
 from community.errors import Refused
 from community.extensions import db
-from community.permissions import clear_cache
+from community.permissions import all_spaces, clear_cache
 from community.spaces.models import Space, SpaceModerator
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -102,11 +102,9 @@ def remove_moderator(space: Space, user_id: int) -> None:
 def space_tree(space_ids: list[int]) -> list[tuple[Space, int]]:
     """Visible spaces in tree order with their depth. A child whose parent is hidden is not
     shown (it would be reachable only through its parent)."""
-    visible = set(space_ids)
-    spaces = list(
-        db.session.scalars(
-            select(Space).where(Space.id.in_(visible)).order_by(Space.position, Space.id)
-        )
+    rows = all_spaces()
+    spaces = sorted(
+        (rows[sid] for sid in space_ids if sid in rows), key=lambda s: (s.position, s.id)
     )
     children: dict[int | None, list[Space]] = {}
     for space in spaces:

@@ -3,12 +3,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+BODY_LENGTH = _l("The text has 2 to 50,000 characters.")
 KIND_CHOICES = [
-    ("question", _l("Question — ask for help; the best answer can be accepted")),
-    ("idea", _l("Idea — suggest an improvement others can vote on")),
-    ("discussion", _l("Discussion — share news or start a conversation")),
+    SelectChoice("question", _l("Question — ask for help; the best answer can be accepted")),
+    SelectChoice("idea", _l("Idea — suggest an improvement others can vote on")),
+    SelectChoice("discussion", _l("Discussion — share news or start a conversation")),
 ]
 
 
@@ -16,12 +18,15 @@ class TopicForm(FlaskForm):
     kind = RadioField(_l("Kind"), choices=KIND_CHOICES, validators=[DataRequired()])
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(), Length(min=8, max=200)],
+        validators=[
+            DataRequired(),
+            Length(min=8, max=200, message=_l("A title has 8 to 200 characters.")),
+        ],
         description=_l("Say it in one sentence, as you would ask a colleague."),
     )
     body = TextAreaField(
         _l("Details"),
-        validators=[DataRequired(), Length(min=2, max=50_000)],
+        validators=[DataRequired(), Length(min=2, max=50_000, message=BODY_LENGTH)],
         description=_l("Markdown: **bold**, *italic*, `code`, lists, links and tables."),
     )
     tags = StringField(
@@ -32,13 +37,24 @@ class TopicForm(FlaskForm):
 
 
 class EditPostForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(min=8, max=200)])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(min=2, max=50_000)])
+    title = StringField(
+        _l("Title"),
+        validators=[
+            Optional(),
+            Length(min=8, max=200, message=_l("A title has 8 to 200 characters.")),
+        ],
+    )
+    body = TextAreaField(
+        _l("Text"), validators=[DataRequired(), Length(min=2, max=50_000, message=BODY_LENGTH)]
+    )
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=200)])
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(min=2, max=50_000)])
+    body = TextAreaField(
+        _l("Your answer"),
+        validators=[DataRequired(), Length(min=2, max=50_000, message=BODY_LENGTH)],
+    )
 
 
 class CommentForm(FlaskForm):

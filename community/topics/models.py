@@ -7,14 +7,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import User
 from community.dbtypes import UTCDateTime, utcnow
-from community.extensions import db
+from community.extensions import Base
 from community.spaces.models import Space
 
 # The status every new idea starts in; the workflow around it belongs to a plugin.
 DEFAULT_IDEA_STATUS = "new"
 
 
-class TopicTag(db.Model):
+class TopicTag(Base):
     __tablename__ = "topic_tags"
 
     topic_id: Mapped[int] = mapped_column(
@@ -25,14 +25,14 @@ class TopicTag(db.Model):
     )
 
 
-class Tag(db.Model):
+class Tag(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(32), unique=True)
 
 
-class Topic(db.Model):
+class Topic(Base):
     __tablename__ = "topics"
     __table_args__ = (
         CheckConstraint("kind IN ('question', 'idea', 'discussion')", name="kind_known"),
@@ -84,7 +84,7 @@ class Topic(db.Model):
         return f"<Topic {self.id} {self.kind}>"
 
 
-class Post(db.Model):
+class Post(Base):
     """The opening post of a topic, an answer/reply, or a comment on one of those."""
 
     __tablename__ = "posts"
@@ -120,7 +120,7 @@ class Post(db.Model):
         return f"<Post {self.id} topic={self.topic_id}>"
 
 
-class PostRevision(db.Model):
+class PostRevision(Base):
     """The text of a post before an edit: the edit history."""
 
     __tablename__ = "post_revisions"
@@ -136,7 +136,7 @@ class PostRevision(db.Model):
     editor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Vote(db.Model):
+class Vote(Base):
     __tablename__ = "votes"
     __table_args__ = (
         UniqueConstraint("post_id", "user_id"),

@@ -70,7 +70,8 @@ def comments_for(post_ids: list[int]) -> dict[int, list[Post]]:
         return by_parent
     stmt = select(Post).where(Post.parent_id.in_(post_ids)).order_by(Post.created_at, Post.id)
     for comment in db.session.scalars(stmt):
-        by_parent[comment.parent_id].append(comment)
+        if comment.parent_id is not None:
+            by_parent[comment.parent_id].append(comment)
     return by_parent
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 
 from community.accounts.models import User
 from community.dbtypes import utcnow
@@ -29,7 +31,6 @@ from community.topics.models import (
     PostRevision,
     Tag,
     Topic,
-    TopicTag,
     Vote,
 )
 
@@ -102,7 +103,7 @@ def _tags_for(names: list[str]) -> list[Tag]:
                     tag = Tag(name=name)
                     db.session.add(tag)
             except IntegrityError:
-                tag = db.session.scalar(select(Tag).where(Tag.name == name))
+                tag = db.session.scalars(select(Tag).where(Tag.name == name)).one()
         tags.append(tag)
     return tags
 
@@ -309,18 +310,16 @@ def cast_vote(user: User, post: Post, value: int) -> int | None:
     old = existing.value
     if old == value:
         # Delete only the row we saw; a concurrent retraction makes rowcount 0 and we stop.
-        gone = db.session.execute(
-            delete(Vote).where(Vote.id == existing.id, Vote.value == old)
-        ).rowcount
+        gone = _rowcount(delete(Vote).where(Vote.id == existing.id, Vote.value == old))
         if gone:
             _apply_score(post, old, -1)
         db.session.commit()
         if gone:
             fire("community_vote_retracted", user=user, post=post, value=old)
         return None
-    changed = db.session.execute(
+    changed = _rowcount(
         update(Vote).where(Vote.id == existing.id, Vote.value == old).values(value=value)
-    ).rowcount
+    )
     if changed:
         _apply_score(post, old, -1)
         _apply_score(post, value, +1)
@@ -393,9 +392,7 @@ def _bump_space(space_id: int, topics: int = 0, posts: int = 0) -> None:
     )
 
 
-def unused_tags_cleanup() -> int:
-    """Remove tags no topic uses any more."""
-    used = select(TopicTag.tag_id)
-    result = db.session.execute(delete(Tag).where(Tag.id.not_in(used)))
-    db.session.commit()
+def _rowcount(stmt: Executable) -> int:
+    """Rows an UPDATE or DELETE touched: how a conditional write learns it lost a race."""
+    result = cast("CursorResult[Any]", db.session.execute(stmt))
     return result.rowcount

@@ -54,9 +54,9 @@ def _post_url(post: Post) -> str:
 
 
 def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int = 200):
-    opening = db.session.scalar(
+    opening = db.session.scalars(
         select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
-    )
+    ).one()
     page = paginate(queries.answers_for(topic), current_app.config["POSTS_PER_PAGE"])
     post_ids = [opening.id, *(p.id for p in page.items)]
     comments = queries.comments_for(post_ids)

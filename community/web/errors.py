@@ -44,14 +44,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        message = _messages().get(code, error.description or "")
+        # A view that aborts with its own description (already translated) says why.
+        custom = error.description and error.description != type(error).description
+        message = error.description if custom else _messages().get(code, error.description or "")
         if code == 429:
             message = _(
                 "You are doing that too often (limit: %(limit)s). Please try again "
                 "in a little while.",
                 limit=str(error.description),
             )
-        return _render(code, message)
+        return _render(code, message or "")
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -51,7 +51,7 @@ def page_url(number: int) -> str:
     args["page"] = number
     if number == 1:
         args.pop("page")
-    return url_for(request.endpoint, **args)
+    return url_for(request.endpoint or "web.home", **args)
 
 
 def timeago(value: datetime | None) -> str:

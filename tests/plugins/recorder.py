@@ -74,3 +74,23 @@ def community_answer_accepted(topic, answer, actor, previous_answer):
 @hookimpl
 def community_answer_unaccepted(topic, answer, actor):
     calls.append(("answer_unaccepted", {"answer": answer.id}))
+
+
+@hookimpl
+def community_app_created(app):
+    calls.append(("app_created", {"name": app.name}))
+
+
+@hookimpl
+def community_permission(user, action, obj):
+    # A plugin's word comes before core's: "muted" may read but never reply.
+    if action == "topic.reply" and getattr(user, "username", "") == "muted":
+        return False
+    return None
+
+
+@hookimpl
+def community_template_slot(slot, context):
+    if slot == "topic.sidebar":
+        return f"<p class='recorder-slot'>Recorded topic {int(context['topic'].id)}</p>"
+    return None
