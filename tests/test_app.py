@@ -130,8 +130,15 @@ def test_cli_help_for_every_command(monkeypatch, tmp_path, database_url):
 
     monkeypatch.setenv("COMMUNITY_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("COMMUNITY_DATABASE_URL", database_url)
-    commands = [["--help"], ["users", "--help"], ["users", "create", "--help"], ["demo", "--help"],
-                ["db", "--help"], ["db", "upgrade", "--help"], ["run", "--help"]]
+    commands = [
+        ["--help"],
+        ["users", "--help"],
+        ["users", "create", "--help"],
+        ["demo", "--help"],
+        ["db", "--help"],
+        ["db", "upgrade", "--help"],
+        ["run", "--help"],
+    ]
     for args in commands:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, (args, result.output)

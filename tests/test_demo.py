@@ -1,0 +1,131 @@
+"""`community demo`: realistic, consistent, deterministic demo content."""
+
+import hashlib
+
+from sqlalchemy import func, select, text
+
+from community.demo import generate_demo
+from community.extensions import db
+from community.spaces.models import Space
+from community.topics.models import Post, Topic, Vote
+
+
+def run_demo(runner, *extra):
+    result = runner.invoke(args=["demo", "--users", "30", "--topics", "80", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def scalar(sql):
+    return db.session.execute(text(sql)).scalar()
+
+
+def test_demo_fills_a_consistent_community(runner):
+    output = run_demo(runner)
+    assert "admin / community-admin" in output
+    assert db.session.scalar(select(func.count()).select_from(Topic)) == 81
+    kinds = dict(db.session.execute(select(Topic.kind, func.count()).group_by(Topic.kind)).all())
+    assert set(kinds) == {"question", "idea", "discussion"}
+    assert scalar("SELECT count(*) FROM topics WHERE accepted_answer_id IS NOT NULL") > 0
+    assert scalar("SELECT count(*) FROM users WHERE locale = 'it'") > 0
+    assert scalar("SELECT count(*) FROM spaces WHERE visibility <> 'public'") == 2
+    # Every counter matches the rows.
+    assert (
+        scalar("""SELECT count(*) FROM posts p WHERE p.score <>
+        (SELECT coalesce(sum(v.value), 0) FROM votes v WHERE v.post_id = p.id)""")
+        == 0
+    )
+    assert (
+        scalar("""SELECT count(*) FROM topics t WHERE t.reply_count <>
+        (SELECT count(*) FROM posts p WHERE p.topic_id = t.id AND NOT p.is_opening
+         AND p.parent_id IS NULL AND p.deleted_at IS NULL)""")
+        == 0
+    )
+    assert (
+        scalar("""SELECT count(*) FROM topics t WHERE t.score <>
+        (SELECT p.score FROM posts p WHERE p.topic_id = t.id AND p.is_opening)""")
+        == 0
+    )
+    for space in db.session.scalars(select(Space)):
+        topics = db.session.scalar(
+            select(func.count())
+            .select_from(Topic)
+            .where(Topic.space_id == space.id, Topic.deleted_at.is_(None))
+        )
+        posts = db.session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .join(Topic, Topic.id == Post.topic_id)
+            .where(
+                Topic.space_id == space.id,
+                Topic.deleted_at.is_(None),
+                Post.parent_id.is_(None),
+                Post.deleted_at.is_(None),
+            )
+        )
+        assert (space.topic_count, space.post_count) == (topics, posts)
+    # Votes follow the rules: no self-votes, ideas and discussions only up.
+    assert (
+        scalar("""SELECT count(*) FROM votes v JOIN posts p ON p.id = v.post_id
+        WHERE v.user_id = p.author_id""")
+        == 0
+    )
+    assert (
+        scalar("""SELECT count(*) FROM votes v JOIN posts p ON p.id = v.post_id
+        JOIN topics t ON t.id = p.topic_id WHERE t.kind <> 'question' AND v.value < 0""")
+        == 0
+    )
+    # Accepted answers are answers of the same question.
+    assert (
+        scalar("""SELECT count(*) FROM topics t JOIN posts p ON p.id = t.accepted_answer_id
+        WHERE p.topic_id <> t.id OR p.is_opening OR p.parent_id IS NOT NULL
+        OR t.kind <> 'question'""")
+        == 0
+    )
+    assert db.session.scalar(select(func.count()).select_from(Vote)) > 0
+
+
+def test_demo_admin_signs_in_and_pages_render(runner, client):
+    run_demo(runner)
+    client.login("admin", "community-admin")
+    assert client.get("/admin/").status_code == 200
+    topic = db.session.scalar(select(Topic).where(Topic.accepted_answer_id.is_not(None)))
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "Accepted answer" in page
+    client.logout()
+    client.login("moderator", "community-mod")
+
+
+def test_visitors_do_not_see_private_demo_spaces(runner, client):
+    run_demo(runner)
+    page = client.get("/").get_data(as_text=True)
+    assert "Staff lounge" not in page and "Beta program" not in page
+    private = db.session.scalars(
+        select(Topic).join(Space).where(Space.visibility != "public")
+    ).all()
+    assert private
+    for topic in private[:5]:
+        assert client.get(f"/t/{topic.id}/{topic.slug}").status_code == 404
+
+
+def test_if_empty_adds_nothing_the_second_time(runner):
+    run_demo(runner)
+    before = db.session.scalar(select(func.count()).select_from(Topic))
+    output = run_demo(runner, "--if-empty")
+    assert "already has users" in output
+    assert db.session.scalar(select(func.count()).select_from(Topic)) == before
+
+
+def test_same_seed_same_content(app):
+    def digest():
+        titles = db.session.scalars(select(Topic.title).order_by(Topic.id)).all()
+        return hashlib.sha256("\n".join(titles).encode()).hexdigest()
+
+    generate_demo(n_users=10, n_topics=30, seed=7, echo=lambda _: None)
+    first = digest()
+    from community.testing import _empty_tables
+
+    _empty_tables()
+    db.session.expire_all()
+    generate_demo(n_users=10, n_topics=30, seed=7, echo=lambda _: None)
+    assert digest() == first
