@@ -301,6 +301,19 @@ DISCUSSIONS_IT = [
     ("Presentatevi!", "Benvenuti nella community italiana: raccontateci che rete avete a casa."),
     ("Consigli per una rete più veloce", "Raccogliamo i migliori consigli della community."),
 ]
+REPLIES_EN = [
+    "+1, I would use this every day.",
+    "Great idea. It would also help when the kids' devices need a break at dinner time.",
+    "Thanks for sharing! Which firmware are you on?",
+    "We discussed this with the product team: keep the votes coming, it helps us plan.",
+    "Agree. Bonus points if it works from the app as well as the web interface.",
+]
+REPLIES_IT = [
+    "+1, la userei tutti i giorni.",
+    "Ottima idea, sarebbe utile anche per i dispositivi dei ragazzi.",
+    "Grazie per averlo condiviso! Che firmware hai?",
+    "D'accordo, meglio ancora se funziona anche dall'app.",
+]
 COMMENTS_EN = [
     "Thanks, that worked!",
     "Which firmware version are you on?",
@@ -580,11 +593,15 @@ def generate_demo(
             else:
                 n_answers = rng.randint(0, 4)
             answer_ids = []
-            for _ in range(n_answers):
+            if kind == "question":
+                pool = ANSWERS_IT if italian else ANSWERS_EN
+            else:
+                pool = REPLIES_IT if italian else REPLIES_EN
+            sources = rng.sample(pool, k=min(n_answers, len(pool)))
+            for source in sources:
                 helper_pool = staff_ids + [moderator_id] + authors
                 helper = rng.choice([h for h in helper_pool if h != author] or helper_pool)
                 last = when_after(last, 30)
-                source = rng.choice(ANSWERS_IT if italian else ANSWERS_EN)
                 answer_id = add_post(topic_id, helper, source, last)
                 answer_ids.append((answer_id, helper, last))
                 topic.setdefault("first_answer_at", last)

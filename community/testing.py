@@ -82,11 +82,14 @@ def app(database_url: str, tmp_path, app_config: dict[str, Any]) -> Iterator[Fla
     with app.app_context():
         yield app
         db.session.remove()
-        _empty_tables()
+        empty_tables()
         db.engine.dispose()
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
+    """Delete every row of every table (the schema stays). Ends the session's transaction
+    first: on PostgreSQL, TRUNCATE waits for every open transaction on the tables."""
+    db.session.remove()
     tables = [t.name for t in db.metadata.sorted_tables]
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":

@@ -186,3 +186,10 @@ def test_settings_change_language(client, create_user):
 
 def test_profile_404_for_unknown_user(client):
     assert client.get("/u/nobody").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name,initials", [("giulia.rossi", "GR"), ("alex_878", "A"), ("Дмитрий", "Д"), ("x9z", "XZ")]
+)
+def test_avatar_initials_use_letters(name, initials):
+    assert User(username=name, username_key=name.lower(), email="x").initials == initials

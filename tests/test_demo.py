@@ -123,9 +123,8 @@ def test_same_seed_same_content(app):
 
     generate_demo(n_users=10, n_topics=30, seed=7, echo=lambda _: None)
     first = digest()
-    from community.testing import _empty_tables
+    from community.testing import empty_tables
 
-    _empty_tables()
-    db.session.expire_all()
+    empty_tables()
     generate_demo(n_users=10, n_topics=30, seed=7, echo=lambda _: None)
     assert digest() == first

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from datetime import datetime
 
 from flask import current_app
@@ -81,8 +82,11 @@ class User(UserMixin, Base):
 
     @property
     def initials(self) -> str:
-        letters = [part[0] for part in self.username.replace("_", " ").replace("-", " ").split()]
-        return ("".join(letters[:2]) or self.username[:1]).upper()
+        """Up to two letters for the avatar: the first letter of each word of the name
+        ("giulia.rossi" gives GR, "alex_878" gives A)."""
+        words = [w for w in re.split(r"[\W_\d]+", self.username) if w]
+        letters = "".join(w[0] for w in words[:2])
+        return (letters or self.username[:1]).upper()
 
     @property
     def avatar_color(self) -> int:
