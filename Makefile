@@ -24,7 +24,7 @@ install-test: $(BIN)/python ## Install Community with the test tools into .venv
 	@$(MAKE) --no-print-directory translations
 
 translations: ## Compile the message catalogs (.po -> .mo)
-	$(BIN)/pybabel compile -q -d community/translations
+	$(BIN)/pybabel compile -d community/translations
 
 run: install ## Set up SQLite with demo content and start the site on http://127.0.0.1:5000
 	$(BIN)/community db upgrade

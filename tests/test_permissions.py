@@ -132,3 +132,14 @@ def test_admin_pages_need_admin(client, world, create_user):
     client.logout()
     client.login("boss")
     assert client.get("/admin/").status_code == 200
+
+
+def test_tag_page_lists_only_visible_topics(client, world, create_topic):
+    create_topic(world["author"], world["public"], title="Public mesh question here", tags="mesh")
+    create_topic(world["author"], world["lounge"], title="Secret mesh plans of staff", tags="mesh")
+    page = client.get("/tags/mesh").get_data(as_text=True)
+    assert "Public mesh question here" in page
+    assert "Secret mesh plans of staff" not in page
+    assert client.get("/tags/no-such-tag").status_code == 404
+    client.login("employee")
+    assert "Secret mesh plans of staff" in client.get("/tags/mesh").get_data(as_text=True)

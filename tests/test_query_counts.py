@@ -11,6 +11,7 @@ PAGES = {
     "space": "/s/routers",
     "ideas": "/s/routers?filter=ideas",
     "profile": "/u/member0",
+    "tag": "/tags/wifi",
 }
 
 

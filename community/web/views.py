@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -8,7 +8,7 @@ from community.extensions import db
 from community.permissions import visible_space_ids
 from community.spaces.services import space_tree
 from community.topics import queries
-from community.topics.models import Topic
+from community.topics.models import Tag, Topic, TopicTag
 from community.web.helpers import paginate
 
 bp = Blueprint("web", __name__)
@@ -38,6 +38,18 @@ def home():
     return render_template(
         "home.html", tree=tree, page=page, filter_name=filter_name, unanswered=unanswered
     )
+
+
+@bp.route("/tags/<name>")
+def tag(name: str):
+    tag = db.session.scalar(select(Tag).where(Tag.name == name.lower()))
+    if tag is None:
+        abort(404)
+    stmt = queries.visible_topics(current_user).where(
+        Topic.id.in_(select(TopicTag.topic_id).where(TopicTag.tag_id == tag.id))
+    )
+    page = paginate(queries.filter_topics(stmt, "all"), current_app.config["TOPICS_PER_PAGE"])
+    return render_template("tag.html", tag=tag, page=page)
 
 
 @bp.route("/healthz")
