@@ -19,7 +19,7 @@ from community.permissions import can
 from community.security import safe_next_url
 from community.topics import queries
 from community.topics.forms import ActionForm
-from community.web.helpers import paginate
+from community.web.helpers import paginate, show_refusal
 from community.web.limits import auth_limit, write_limit
 
 bp = Blueprint("accounts", __name__)
@@ -35,7 +35,7 @@ def register():
         try:
             user = services.register_user(form.username.data, form.email.data, form.password.data)
         except Refused as refusal:
-            getattr(form, refusal.field or "username").errors.append(refusal.message)
+            show_refusal(form, refusal, "username")
         else:
             login_user(user)
             flash(

@@ -17,7 +17,7 @@ from community.spaces import services as space_services
 from community.spaces.models import Space
 from community.themes import available_themes
 from community.topics.forms import ActionForm
-from community.web.helpers import paginate
+from community.web.helpers import paginate, show_refusal
 from community.web.limits import write_limit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -81,7 +81,7 @@ def edit_space(space_id: int | None = None):
             )
         except Refused as refusal:
             db.session.rollback()
-            getattr(form, refusal.field or "title").errors.append(refusal.message)
+            show_refusal(form, refusal, "title")
         else:
             flash(_("The space “%(title)s” is saved.", title=space.title), "success")
             return redirect(url_for("admin.edit_space", space_id=space.id))

@@ -11,7 +11,7 @@ from community.spaces.models import Space
 from community.topics import queries
 from community.topics import services as topic_services
 from community.topics.forms import TopicForm
-from community.web.helpers import paginate
+from community.web.helpers import paginate, show_refusal
 from community.web.limits import write_limit
 
 bp = Blueprint("spaces", __name__)
@@ -70,8 +70,7 @@ def new_topic(slug: str):
                 form.tags.data or "",
             )
         except Refused as refusal:
-            field = getattr(form, refusal.field or "body", form.body)
-            field.errors = [*field.errors, refusal.message]
+            show_refusal(form, refusal, "body")
         else:
             flash(_("Your topic is published."), "success")
             return redirect(url_for("topics.topic", topic_id=topic.id, slug=topic.slug))

@@ -84,19 +84,24 @@ def votes_of(user: Any, post_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def _visible_answers_by(viewer: Any, user: User) -> list[Any]:
+    """Conditions for the live answers ``user`` wrote in questions ``viewer`` may see."""
+    return [
+        Post.author_id == user.id,
+        Post.is_opening.is_(False),
+        Post.parent_id.is_(None),
+        Post.deleted_at.is_(None),
+        Topic.deleted_at.is_(None),
+        Topic.kind == "question",
+        Topic.space_id.in_(visible_space_ids(viewer)),
+    ]
+
+
 def user_answers(viewer: Any, user: User) -> Select:
     return (
         select(Post)
         .join(Topic, Topic.id == Post.topic_id)
-        .where(
-            Post.author_id == user.id,
-            Post.is_opening.is_(False),
-            Post.parent_id.is_(None),
-            Post.deleted_at.is_(None),
-            Topic.deleted_at.is_(None),
-            Topic.kind == "question",
-            Topic.space_id.in_(visible_space_ids(viewer)),
-        )
+        .where(*_visible_answers_by(viewer, user))
         .options(selectinload(Post.topic))
         .order_by(Post.created_at.desc(), Post.id.desc())
     )
@@ -118,15 +123,7 @@ def user_stats(viewer: Any, user: User) -> dict[str, int]:
         select(func.count(), func.count(Topic.id).filter(Topic.accepted_answer_id == Post.id))
         .select_from(Post)
         .join(Topic, Topic.id == Post.topic_id)
-        .where(
-            Post.author_id == user.id,
-            Post.is_opening.is_(False),
-            Post.parent_id.is_(None),
-            Post.deleted_at.is_(None),
-            Topic.deleted_at.is_(None),
-            Topic.kind == "question",
-            Topic.space_id.in_(spaces),
-        )
+        .where(*_visible_answers_by(viewer, user))
     ).one()
     return {
         "questions": topic_counts.get("question", 0),

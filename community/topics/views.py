@@ -21,7 +21,7 @@ from community.permissions import can, require
 from community.topics import queries, services
 from community.topics.forms import ActionForm, CommentForm, EditPostForm, ReplyForm
 from community.topics.models import Post, PostRevision, Topic
-from community.web.helpers import paginate, refuse
+from community.web.helpers import paginate, refuse, show_refusal
 from community.web.limits import vote_limit, write_limit
 
 bp = Blueprint("topics", __name__)
@@ -95,7 +95,7 @@ def reply(topic_id: int):
         try:
             post = services.create_post(current_user, topic, form.body.data)
         except Refused as refusal:
-            form.body.errors = [*form.body.errors, refusal.message]
+            show_refusal(form, refusal, "body")
         else:
             flash(
                 _("Your answer is published.")
@@ -119,7 +119,7 @@ def comment(post_id: int):
         try:
             services.create_post(current_user, parent.topic, form.body.data, parent=parent)
         except Refused as refusal:
-            form.body.errors = [*form.body.errors, refusal.message]
+            show_refusal(form, refusal, "body")
         else:
             return redirect(_post_url(parent))
     return render_template("topics/comment.html", form=form, parent=parent), (
@@ -150,8 +150,7 @@ def edit(post_id: int):
                 tags=(form.tags.data or "") if post.is_opening else None,
             )
         except Refused as refusal:
-            field = getattr(form, refusal.field or "body", form.body)
-            field.errors = [*field.errors, refusal.message]
+            show_refusal(form, refusal, "body")
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(_post_url(post))

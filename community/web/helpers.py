@@ -66,3 +66,10 @@ def timeago(value: datetime | None) -> str:
 def refuse(message: str, code: int = 403, back: str | None = None):
     """A refusal page that says why, with a way back."""
     return render_template("error.html", code=code, message=message, back=back), code
+
+
+def show_refusal(form: Any, refusal: Any, default_field: str) -> None:
+    """Put a service's refusal under the form field it concerns, so the form comes back
+    with everything the user typed and the reason next to the right field."""
+    field = getattr(form, refusal.field or default_field, None) or getattr(form, default_field)
+    field.errors = [*field.errors, refusal.message]
