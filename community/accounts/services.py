@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -74,7 +74,10 @@ def register_user(
 
 
 def _send_templated(user: User, subject: str, template: str, **context) -> None:
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # The user's choice, else the language of the page they are on (registration), else the
+    # site's default.
+    locale = user.locale or (str(get_locale()) if has_request_context() else None)
+    locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         text = render_template(f"email/{template}.txt", user=user, **context)
         html = render_template(f"email/{template}.html", user=user, **context)
