@@ -7,6 +7,8 @@ import unicodedata
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -73,7 +75,7 @@ def register_user(
     return user
 
 
-def _send_templated(user: User, subject: str, template: str, **context) -> None:
+def _send_templated(user: User, subject: LazyString, template: str, **context) -> None:
     # The user's choice, else the language of the page they are on (registration), else the
     # site's default.
     locale = user.locale or (str(get_locale()) if has_request_context() else None)
@@ -81,12 +83,13 @@ def _send_templated(user: User, subject: str, template: str, **context) -> None:
     with force_locale(locale):
         text = render_template(f"email/{template}.txt", user=user, **context)
         html = render_template(f"email/{template}.html", user=user, **context)
-        send_mail(user.email, _(subject), text, html)
+        # The lazy subject is translated here, inside the recipient's locale.
+        send_mail(user.email, str(subject), text, html)
 
 
 def send_confirmation_email(user: User) -> None:
     link = url_for("accounts.confirm", token=make_token(user, "confirm"), _external=True)
-    _send_templated(user, "Confirm your email address", "confirm", link=link)
+    _send_templated(user, _l("Confirm your email address"), "confirm", link=link)
 
 
 def confirm_email(token: str) -> User | None:
@@ -105,7 +108,8 @@ def send_password_reset(login: str) -> None:
     if user is None or not user.active:
         return
     link = url_for("accounts.reset_password", token=make_token(user, "reset"), _external=True)
-    _send_templated(user, "Reset your password", "reset", link=link)
+    hours = max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600)
+    _send_templated(user, _l("Reset your password"), "reset", link=link, hours=hours)
 
 
 def user_for_reset_token(token: str) -> User | None:

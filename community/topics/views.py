@@ -71,8 +71,6 @@ def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int 
         comments=comments,
         votes=votes,
         reply_form=reply_form or ReplyForm(),
-        comment_form=CommentForm(),
-        action_form=ActionForm(),
     ), status
 
 

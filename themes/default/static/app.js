@@ -2,62 +2,110 @@
 (function () {
   "use strict";
 
-  // Voting without a page reload: the vote form posts as usual, but through fetch, and the
-  // score and pressed states are updated in place from the JSON answer.
+  // Voting without a page reload. The vote form posts as usual (with its CSRF token), but
+  // through fetch asking for JSON; the score and the pressed state of both buttons are then
+  // updated in place. A refusal is read out from a live region next to the buttons.
   function setupVoting(form) {
-    var box = form.closest(".vote-box");
+    var box = form.closest(".vote-box") || form.parentNode;
     var live = document.createElement("p");
     live.className = "vote-error";
     live.setAttribute("aria-live", "polite");
     box.appendChild(live);
+    // The message covers part of the post: a click on it, or Escape, puts it away.
+    live.addEventListener("click", function () { live.textContent = ""; });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { live.textContent = ""; }
+    });
+    var busy = false;
+
+    function showState(score, vote) {
+      var output = form.querySelector("output.score");
+      if (output && typeof score === "number") { output.textContent = score; }
+      form.querySelectorAll("button[name=value]").forEach(function (button) {
+        var pressed = (button.value === "up" && vote === 1) || (button.value === "down" && vote === -1);
+        button.classList.toggle("active", pressed);
+        button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      });
+    }
+
+    // The plain post, for when fetch is missing or the answer is not the JSON we expect
+    // (a login page, a rate-limit page): the server then answers with a full page.
+    function submitPlainly(value) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = "value";
+      hidden.value = value;
+      form.appendChild(hidden);
+      HTMLFormElement.prototype.submit.call(form);
+    }
 
     form.addEventListener("submit", function (event) {
       var button = event.submitter;
-      if (!button || !window.fetch) { return; }
+      if (!button || button.name !== "value" || !window.fetch || !window.FormData) { return; }
       event.preventDefault();
+      if (busy) { return; }
+      busy = true;
+      form.classList.add("busy");
+      form.setAttribute("aria-busy", "true");
+      live.textContent = "";
+
       var data = new FormData(form);
       data.set("value", button.value);
-      live.textContent = "";
       fetch(form.action, {
         method: "POST",
         body: data,
         credentials: "same-origin",
-        headers: { "Accept": "application/json" }
+        headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
       }).then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      }).then(function (result) {
-        if (!result.ok || result.body.error) {
-          live.textContent = result.body.error || "";
-          return;
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) { throw new Error("not json"); }
+        return response.json();
+      }).then(function (body) {
+        if (body.error) {
+          // A refused vote leaves the member's earlier vote as it was: only the score is fresh.
+          var output = form.querySelector("output.score");
+          if (output && typeof body.score === "number") { output.textContent = body.score; }
+          live.textContent = body.error;
+        } else {
+          showState(body.score, body.vote);
         }
-        form.querySelector(".score").textContent = result.body.score;
-        form.querySelectorAll("button[name=value]").forEach(function (b) {
-          var pressed = (b.value === "up" && result.body.vote === 1) ||
-                        (b.value === "down" && result.body.vote === -1);
-          b.classList.toggle("active", pressed);
-          b.setAttribute("aria-pressed", pressed ? "true" : "false");
-        });
       }).catch(function () {
-        // Network trouble: fall back to the plain form post, keeping the chosen value.
-        var hidden = document.createElement("input");
-        hidden.type = "hidden";
-        hidden.name = "value";
-        hidden.value = button.value;
-        form.appendChild(hidden);
-        form.submit();
+        submitPlainly(button.value);
+      }).then(function () {
+        busy = false;
+        form.classList.remove("busy");
+        form.removeAttribute("aria-busy");
       });
     });
   }
 
-  // Forms that destroy something ask first.
+  // Forms that destroy something ask first (data-confirm holds the translated question).
   function setupConfirm(form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // Opening "Add a comment" puts the cursor in its text box.
+  function setupCommentToggle(details) {
+    details.addEventListener("toggle", function () {
+      var textarea = details.querySelector("textarea");
+      if (details.open && textarea) { textarea.focus(); }
+    });
+  }
+
+  function init() {
     document.querySelectorAll("form.vote-form").forEach(setupVoting);
     document.querySelectorAll("form[data-confirm]").forEach(setupConfirm);
-  });
+    document.querySelectorAll("details.comment-form").forEach(setupCommentToggle);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();
