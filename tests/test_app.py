@@ -177,3 +177,19 @@ def test_cli_users_create(runner):
         ]
     )
     assert result.exit_code != 0 and "taken" in result.output
+
+
+def test_italian_pages_and_messages(client, create_user, create_space, create_topic, create_post):
+    from community.topics.services import accept_answer
+
+    asker = create_user("asker", locale="it")
+    helper = create_user("helper")
+    topic = create_topic(asker, create_space("routers"), title="Il router si riavvia di notte")
+    accept_answer(asker, create_post(helper, topic))
+    client.login("asker")
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "Risposta accettata" in page and "Esci" in page
+    page = client.get("/s/routers").get_data(as_text=True)
+    assert "Fai una domanda" in page
+    response = client.submit("/s/routers/new", {"kind": "question", "title": "breve", "body": "x"})
+    assert "Il titolo deve avere da 8 a 200 caratteri." in response.get_data(as_text=True)
