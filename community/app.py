@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from community import config as config_module
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -112,7 +113,16 @@ def _select_locale() -> str:
     return site_settings()["default_locale"]
 
 
+class IdConverter(IntegerConverter):
+    """Row ids in URLs: positive and within the database's integer range, so an absurd number
+    is a 404 rather than a database error."""
+
+    def __init__(self, url_map) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     from community.accounts.views import bp as accounts_bp
     from community.admin.views import bp as admin_bp
     from community.spaces.views import bp as spaces_bp

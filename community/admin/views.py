@@ -58,7 +58,7 @@ def _parent_choices(exclude: Space | None = None):
 
 
 @bp.route("/spaces/new", methods=["GET", "POST"])
-@bp.route("/spaces/<int:space_id>", methods=["GET", "POST"])
+@bp.route("/spaces/<id:space_id>", methods=["GET", "POST"])
 @write_limit
 def edit_space(space_id: int | None = None):
     space = db.session.get(Space, space_id) if space_id else Space()
@@ -96,7 +96,7 @@ def edit_space(space_id: int | None = None):
     ), 400 if form.errors else 200
 
 
-@bp.route("/spaces/<int:space_id>/move/<any(up, down):direction>", methods=["POST"])
+@bp.route("/spaces/<id:space_id>/move/<any(up, down):direction>", methods=["POST"])
 def move_space(space_id: int, direction: str):
     space = db.session.get(Space, space_id) or abort(404)
     if ActionForm().validate_on_submit():
@@ -104,7 +104,7 @@ def move_space(space_id: int, direction: str):
     return redirect(url_for("admin.spaces"))
 
 
-@bp.route("/spaces/<int:space_id>/moderators", methods=["POST"])
+@bp.route("/spaces/<id:space_id>/moderators", methods=["POST"])
 @write_limit
 def add_moderator(space_id: int):
     space = db.session.get(Space, space_id) or abort(404)
@@ -119,7 +119,7 @@ def add_moderator(space_id: int):
     return redirect(url_for("admin.edit_space", space_id=space.id))
 
 
-@bp.route("/spaces/<int:space_id>/moderators/<int:user_id>/remove", methods=["POST"])
+@bp.route("/spaces/<id:space_id>/moderators/<id:user_id>/remove", methods=["POST"])
 def remove_moderator(space_id: int, user_id: int):
     space = db.session.get(Space, space_id) or abort(404)
     if ActionForm().validate_on_submit():
@@ -146,7 +146,7 @@ def users():
     return render_template("admin/users.html", page=page, q=q)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @write_limit
 def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

@@ -74,8 +74,8 @@ def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int 
     ), status
 
 
-@bp.route("/t/<int:topic_id>")
-@bp.route("/t/<int:topic_id>/<slug>")
+@bp.route("/t/<id:topic_id>")
+@bp.route("/t/<id:topic_id>/<slug>")
 def topic(topic_id: int, slug: str | None = None):
     topic = get_visible_topic(topic_id)
     if slug != topic.slug:
@@ -83,7 +83,7 @@ def topic(topic_id: int, slug: str | None = None):
     return render_topic(topic)
 
 
-@bp.route("/t/<int:topic_id>/reply", methods=["POST"])
+@bp.route("/t/<id:topic_id>/reply", methods=["POST"])
 @login_required
 @write_limit
 def reply(topic_id: int):
@@ -107,7 +107,7 @@ def reply(topic_id: int):
     return render_topic(topic, reply_form=form, status=400)
 
 
-@bp.route("/p/<int:post_id>/comment", methods=["GET", "POST"])
+@bp.route("/p/<id:post_id>/comment", methods=["GET", "POST"])
 @login_required
 @write_limit
 def comment(post_id: int):
@@ -125,7 +125,7 @@ def comment(post_id: int):
     )
 
 
-@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 @write_limit
 def edit(post_id: int):
@@ -156,7 +156,7 @@ def edit(post_id: int):
     return render_template("topics/edit.html", form=form, post=post, topic=topic), status
 
 
-@bp.route("/p/<int:post_id>/revisions")
+@bp.route("/p/<id:post_id>/revisions")
 def revisions(post_id: int):
     post = get_visible_post(post_id)
     if post.deleted_at is not None:
@@ -177,7 +177,7 @@ def _check_action_form() -> None:
         abort(400)
 
 
-@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+@bp.route("/p/<id:post_id>/delete", methods=["POST"])
 @login_required
 @write_limit
 def delete(post_id: int):
@@ -191,7 +191,7 @@ def delete(post_id: int):
     return redirect(_post_url(post))
 
 
-@bp.route("/p/<int:post_id>/restore", methods=["POST"])
+@bp.route("/p/<id:post_id>/restore", methods=["POST"])
 @login_required
 @write_limit
 def restore(post_id: int):
@@ -203,7 +203,7 @@ def restore(post_id: int):
     return redirect(_post_url(post))
 
 
-@bp.route("/p/<int:post_id>/vote", methods=["POST"])
+@bp.route("/p/<id:post_id>/vote", methods=["POST"])
 @login_required
 @vote_limit
 def vote(post_id: int):
@@ -229,7 +229,7 @@ def vote(post_id: int):
     return redirect(_post_url(post))
 
 
-@bp.route("/p/<int:post_id>/accept", methods=["POST"])
+@bp.route("/p/<id:post_id>/accept", methods=["POST"])
 @login_required
 @write_limit
 def accept(post_id: int):
@@ -244,7 +244,7 @@ def accept(post_id: int):
     return redirect(_post_url(post))
 
 
-@bp.route("/t/<int:topic_id>/unaccept", methods=["POST"])
+@bp.route("/t/<id:topic_id>/unaccept", methods=["POST"])
 @login_required
 @write_limit
 def unaccept(topic_id: int):
@@ -256,7 +256,7 @@ def unaccept(topic_id: int):
     return redirect(_topic_url(topic))
 
 
-@bp.route("/t/<int:topic_id>/<any(pin, unpin, lock, unlock):what>", methods=["POST"])
+@bp.route("/t/<id:topic_id>/<any(pin, unpin, lock, unlock):what>", methods=["POST"])
 @login_required
 @write_limit
 def moderate(topic_id: int, what: str):
