@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from community.accounts.models import User
+    from community.spaces.models import Space
     from community.topics.models import Post, Topic, Vote
 
 hookspec = pluggy.HookspecMarker("community")
@@ -151,9 +152,84 @@ def community_answer_unaccepted(topic: Topic, answer: Post, actor: User) -> None
     """
 
 
+@hookspec
+def community_user_role_changed(
+    user: User, actor: User | None, previous_role: str, previous_staff: bool
+) -> None:
+    """Called after an admin changed a user's role or staff flag.
+
+    :param user: the user, with the new ``role`` and ``is_staff``.
+    :param actor: the admin who changed it, or ``None`` from the command line.
+    :param previous_role: the role before the change.
+    :param previous_staff: the staff flag before the change.
+    :return: ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Gate hooks: asked before a write
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_post_gate(
+    user: User,
+    action: str,
+    space: Space,
+    topic: Topic | None,
+    post: Post | None,
+    title: str | None,
+    body: str,
+) -> str | None:
+    """Asked before a topic, answer, reply or comment is written or edited; a plugin may
+    refuse it (e.g. a word filter, a crisis read-only mode).
+
+    Every implementation is asked; the first refusal wins and nothing is written. An
+    implementation that raises refuses the write with a generic message (fail closed) and is
+    logged with its plugin's name.
+
+    :param user: who is writing.
+    :param action: ``"topic.create"``, ``"post.create"``, ``"comment.create"`` or
+        ``"post.edit"``.
+    :param space: the space written in.
+    :param topic: the topic, or ``None`` when one is being created.
+    :param post: the post being edited, or the post commented on; ``None`` otherwise.
+    :param title: the topic's title for ``topic.create`` and for edits of an opening post.
+    :param body: the Markdown the user wrote.
+    :return: ``None`` to allow; a translated sentence to refuse, shown to the user beside
+        what they typed.
+    """
+
+
+@hookspec
+def community_vote_gate(user: User, post: Post, value: int) -> str | None:
+    """Asked before a vote is cast, changed or retracted; a plugin may refuse it.
+
+    Every implementation is asked; the first refusal wins. An implementation that raises
+    refuses the vote (fail closed).
+
+    :param user: the voter.
+    :param post: the post voted on.
+    :param value: +1 or -1 (the value clicked; clicking the current vote retracts it).
+    :return: ``None`` to allow; a translated sentence to refuse.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Filter hooks
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_post_html(html: str, source: str) -> str | None:
+    """Change the HTML rendered from a post's Markdown before it is stored (e.g. link
+    @mentions or product codes). Implementations run in turn, each receiving the previous
+    one's result; the final HTML is sanitized again, so a filter cannot add scripts.
+
+    :param html: the sanitized HTML so far.
+    :param source: the Markdown source of the post.
+    :return: the new HTML, or ``None`` to leave it as it is.
+    """
 
 
 @hookspec(firstresult=True)

@@ -94,3 +94,38 @@ def render_slot(slot: str, **context: Any) -> Markup:
         if html:
             pieces.append(Markup(html))  # noqa: S704 - plugins return trusted HTML by contract
     return Markup("\n").join(pieces)
+
+
+def ask_gates(gate: str, **kwargs: Any) -> str | None:
+    """Ask every implementation of a gate hook; return the first refusal, or None.
+
+    A gate that raises refuses (fail closed): a broken filter must not let writes through.
+    """
+    from flask_babel import gettext as _
+
+    caller = getattr(hook(), gate)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            reason = impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception:
+            log.exception("plugin %s failed in %s; refusing the write", impl.plugin_name, gate)
+            return _("This cannot be saved right now. Please try again later.")
+        if reason:
+            return str(reason)
+    return None
+
+
+def apply_filter(name: str, value: Any, **kwargs: Any) -> Any:
+    """Pass ``value`` through every implementation of a filter hook in turn. An
+    implementation that raises is logged and skipped."""
+    caller = getattr(hook(), name)
+    for impl in reversed(caller.get_hookimpls()):
+        first, *rest = impl.argnames
+        try:
+            result = impl.function(**{first: value}, **{arg: kwargs[arg] for arg in rest})
+        except Exception:
+            log.exception("plugin %s failed in %s", impl.plugin_name, name)
+            continue
+        if result is not None:
+            value = result
+    return value

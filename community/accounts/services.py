@@ -133,9 +133,18 @@ def record_login(user: User) -> None:
     db.session.commit()
 
 
-def set_role(user: User, role: str, is_staff: bool) -> None:
+def set_role(user: User, role: str, is_staff: bool, actor: User | None = None) -> None:
     if role not in {r.value for r in Role}:
         raise Refused(_("Unknown role."))
+    previous_role, previous_staff = user.role, user.is_staff
     user.role = role
     user.is_staff = is_staff
     db.session.commit()
+    if (previous_role, previous_staff) != (role, is_staff):
+        fire(
+            "community_user_role_changed",
+            user=user,
+            actor=actor,
+            previous_role=previous_role,
+            previous_staff=previous_staff,
+        )

@@ -155,7 +155,9 @@ def edit_user(user_id: int):
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors.append(_("You cannot remove your own admin role or suspend yourself."))
         else:
-            account_services.set_role(user, form.role.data, form.is_staff.data)
+            account_services.set_role(
+                user, form.role.data, form.is_staff.data, actor=current_user._get_current_object()
+            )
             user.active = form.active.data
             db.session.commit()
             flash(_("%(name)s is saved.", name=user.username), "success")

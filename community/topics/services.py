@@ -21,9 +21,9 @@ from community.accounts.models import User
 from community.dbtypes import utcnow
 from community.errors import Refused
 from community.extensions import db
-from community.markdown import render_markdown
+from community.markdown import render_markdown, sanitize_html
 from community.permissions import can
-from community.plugins import fire
+from community.plugins import apply_filter, ask_gates, fire
 from community.spaces.models import Space, TopicKind
 from community.topics.models import (
     DEFAULT_IDEA_STATUS,
@@ -111,6 +111,36 @@ def _tags_for(names: list[str]) -> list[Tag]:
 # --- topics and posts ------------------------------------------------------------------------
 
 
+def _render(body: str) -> str:
+    """Markdown to stored HTML: rendered and sanitized, passed through plugins' filters, and
+    sanitized again so that no filter can add what the allowlist forbids."""
+    html = render_markdown(body)
+    return sanitize_html(apply_filter("community_post_html", html, source=body))
+
+
+def _gate(
+    user: User,
+    action: str,
+    space: Space,
+    topic: Topic | None,
+    post: Post | None,
+    title: str | None,
+    body: str,
+) -> None:
+    reason = ask_gates(
+        "community_post_gate",
+        user=user,
+        action=action,
+        space=space,
+        topic=topic,
+        post=post,
+        title=title,
+        body=body,
+    )
+    if reason:
+        raise Refused(reason, "body")
+
+
 def create_topic(
     author: User, space: Space, kind: str, title: str, body: str, tags: str = ""
 ) -> Topic:
@@ -121,6 +151,7 @@ def create_topic(
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
+    _gate(author, "topic.create", space, None, None, title, body)
     now = utcnow()
     topic = Topic(
         space_id=space.id,
@@ -138,7 +169,7 @@ def create_topic(
         author_id=author.id,
         is_opening=True,
         body_source=body,
-        body_html=render_markdown(body),
+        body_html=_render(body),
         created_at=now,
     )
     db.session.add_all([topic, post])
@@ -161,13 +192,15 @@ def create_post(author: User, topic: Topic, body: str, parent: Post | None = Non
     ):
         raise Refused(_("You can comment only on a visible post of this topic."))
     body = clean_body(body)
+    action = "comment.create" if parent is not None else "post.create"
+    _gate(author, action, topic.space, topic, parent, None, body)
     now = utcnow()
     post = Post(
         topic_id=topic.id,
         author_id=author.id,
         parent_id=parent.id if parent is not None else None,
         body_source=body,
-        body_html=render_markdown(body),
+        body_html=_render(body),
         created_at=now,
     )
     db.session.add(post)
@@ -196,6 +229,7 @@ def edit_post(
     topic = post.topic
     new_title = clean_title(title) if (post.is_opening and title is not None) else None
     tag_names = parse_tags(tags) if (post.is_opening and tags is not None) else None
+    _gate(editor, "post.edit", topic.space, topic, post, new_title, body)
     if body == post.body_source and (new_title is None or new_title == topic.title):
         if tag_names is not None:
             topic.tags = _tags_for(tag_names)
@@ -211,7 +245,7 @@ def edit_post(
         )
     )
     post.body_source = body
-    post.body_html = render_markdown(body)
+    post.body_html = _render(body)
     post.edited_at = utcnow()
     if new_title is not None:
         topic.title = new_title
@@ -292,6 +326,9 @@ def cast_vote(user: User, post: Post, value: int) -> int | None:
         if user.is_authenticated and user.id == post.author_id:
             raise Refused(_("You cannot vote on your own post."))
         raise Refused(_("You may not vote on this post."))
+    reason = ask_gates("community_vote_gate", user=user, post=post, value=value)
+    if reason:
+        raise Refused(reason)
     existing = db.session.scalar(
         select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id)
     )
