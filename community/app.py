@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -51,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     from community.accounts.models import AnonymousUser, User
 
     # Registered first so that it runs before any extension looks at the user.
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_reset_request_state)
     app.teardown_request(_reset_request_state)
     db.init_app(app)
@@ -85,6 +86,16 @@ def _init_extensions(app: Flask) -> None:
         from community.themes import activate_theme
 
         activate_theme(site_settings()["theme"])
+
+
+def _refuse_nul_bytes() -> None:
+    """NUL bytes never come from a person typing; PostgreSQL refuses them in text, so a
+    request carrying one is refused here with 400 instead of failing in the database."""
+    values = [request.path, *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH"):
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _reset_request_state(exc: BaseException | None = None) -> None:
