@@ -15,16 +15,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-install: $(BIN)/python ## Install Community into .venv
-	$(BIN)/pip install -q -e .
+# The bundled plugins, installed through their entry points like any third-party plugin.
+BUNDLED_PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
+PLUGIN_CATALOGS := $(wildcard plugins/*/*/translations)
+
+install: $(BIN)/python ## Install Community and the bundled plugins into .venv
+	$(BIN)/pip install -q -e . $(addprefix -e ,$(BUNDLED_PLUGINS))
 	@$(MAKE) --no-print-directory translations
 
 install-test: $(BIN)/python ## Install Community with the test tools into .venv
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' $(addprefix -e ,$(BUNDLED_PLUGINS))
 	@$(MAKE) --no-print-directory translations
 
-translations: ## Compile the message catalogs (.po -> .mo)
+translations: ## Compile the message catalogs of core and bundled plugins (.po -> .mo)
 	$(BIN)/pybabel compile -d community/translations
+	@for dir in $(PLUGIN_CATALOGS); do $(BIN)/pybabel compile -d $$dir; done
 
 run: install ## Set up SQLite with demo content and start the site on http://127.0.0.1:5000
 	$(BIN)/community db upgrade

@@ -40,10 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
 
-    from community.plugins import create_plugin_manager
+    from community.plugins import create_plugin_host
 
-    pm = create_plugin_manager(app)
-    pm.hook.community_app_created.call_historic(kwargs={"app": app})
+    host = create_plugin_host(app)
+    host.pm.hook.community_app_created.call_historic(kwargs={"app": app})
     return app
 
 
@@ -106,7 +106,14 @@ def _reset_request_state(exc: BaseException | None = None) -> None:
     """
     from community.permissions import clear_cache
 
-    for name in ("_login_user", "_flask_babel", "site_settings"):
+    for name in (
+        "_login_user",
+        "_flask_babel",
+        "site_settings",
+        "stored_settings",
+        "plugins_enabled",
+        "user_badges",
+    ):
         g.pop(name, None)
     clear_cache()
 
@@ -136,11 +143,14 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     from community.accounts.views import bp as accounts_bp
     from community.admin.views import bp as admin_bp
+    from community.plugins.views import admin_bp as plugins_admin_bp
+    from community.plugins.views import bp as plugins_bp
     from community.spaces.views import bp as spaces_bp
     from community.topics.views import bp as topics_bp
     from community.web.views import bp as web_bp
 
-    for bp in (web_bp, accounts_bp, spaces_bp, topics_bp, admin_bp):
+    blueprints = (web_bp, accounts_bp, spaces_bp, topics_bp, admin_bp, plugins_admin_bp, plugins_bp)
+    for bp in blueprints:
         app.register_blueprint(bp)
 
 
@@ -149,13 +159,15 @@ def _register_template_helpers(app: Flask) -> None:
 
     from community.markdown import plain_excerpt
     from community.permissions import can
-    from community.plugins import render_slot
+    from community.plugins import plugin_static_url, render_slot, user_badges
     from community.settings.service import site_settings
     from community.web.helpers import page_url, timeago
 
     app.jinja_env.globals.update(
         can=can,
         slot=render_slot,
+        user_badges=user_badges,
+        plugin_static_url=plugin_static_url,
         site=site_settings,
         get_locale=get_locale,
         page_url=page_url,

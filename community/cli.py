@@ -86,6 +86,52 @@ def demo_command(n_users: int, n_topics: int, seed: int, if_empty: bool) -> None
     click.echo(summary)
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@with_appcontext
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the site with gunicorn (several workers; for production).
+
+    Its process id is kept in instance/server.pid: `community plugins install` sends it
+    SIGHUP, and gunicorn replaces its workers gracefully so that they load the new plugin.
+    """
+    import os
+    import sys
+
+    from flask import current_app
+
+    from community.plugins.services import SERVER_PID_FILE
+
+    pid_file = os.path.join(current_app.instance_path, SERVER_PID_FILE)
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--pid",
+        pid_file,
+        "--access-logfile",
+        "-",
+        "community.wsgi:app",
+    ]
+    # The environment (COMMUNITY_* settings) passes on to gunicorn and its workers.
+    os.execv(sys.executable, argv)  # noqa: S606
+
+
 def register_commands(app: Flask) -> None:
+    from community.plugins.cli import db_group, plugins_group
+
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(plugins_group)
+    # Replaces Flask-Migrate's group: its `upgrade` also upgrades every plugin.
+    app.cli.add_command(db_group)

@@ -1,8 +1,18 @@
 """Every hook Community calls, in one place.
 
-Hooks are called with keyword arguments only. Event hooks (``community_*ed``) are called after
-the database transaction that made the change has committed, one implementation at a time: an
-implementation that raises is logged with its plugin's name and the others still run.
+Hooks are called with keyword arguments only, one implementation at a time, and only on
+*enabled* plugins (an admin enables and disables plugins at run time; see ``docs/plugins.md``).
+An implementation may take any subset of a hook's arguments. Wrapper implementations are not
+supported.
+
+- Event hooks (``community_*ed``) are called after the database transaction that made the
+  change has committed: an implementation that raises is logged with its plugin's name, the
+  plugin is shown as failing on the admin's plugin page, and the others still run.
+- Gate hooks (``community_*_gate``) are asked before a write and may refuse it; one that
+  raises refuses the write (fail closed).
+- Filter hooks pass a value through every plugin in turn; one that raises is skipped.
+- Core implements some hooks itself with ``trylast=True`` (the permission answer, the staff
+  badges), so a plugin's implementation always gets the first word.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from community.accounts.models import User
+    from community.plugins import Badge, Setting
     from community.spaces.models import Space
     from community.topics.models import Post, Topic, Vote
 
@@ -32,10 +43,26 @@ def community_app_created(app: Flask) -> None:
     """Called once by :func:`community.create_app` after core blueprints, extensions and
     CLI commands are set up. Register blueprints, CLI commands and Jinja filters here.
 
+    Called for every installed plugin, **enabled or not**: routes can only be added while the
+    app starts, so a plugin adds them here once and core makes them answer 404 while the
+    plugin is disabled. Do nothing here that should only happen while the plugin is enabled.
+
     Historic: a plugin registered later still receives the call.
 
     :param app: the Flask application being created.
     :return: ignored.
+    """
+
+
+@hookspec
+def community_plugin_settings() -> list[Setting] | None:
+    """Declare the plugin's settings. Called once at start-up for every installed plugin; the
+    admin's plugin page shows a form generated from the declarations, and the plugin reads
+    the values with :func:`community.plugins.plugin_settings`.
+
+    Only the implementing plugin's own settings count (each plugin declares its own).
+
+    :return: a list of :class:`community.plugins.Setting`, or ``None`` for no settings.
     """
 
 
@@ -166,6 +193,43 @@ def community_user_role_changed(
     """
 
 
+@hookspec
+def community_topic_moved(topic: Topic, actor: User, previous_space: Space) -> None:
+    """Called after a moderator moved a topic, with all its posts, to another space.
+
+    :param topic: the topic, with its new ``space``.
+    :param actor: the moderator who moved it (a moderator of both spaces).
+    :param previous_space: the space the topic was in before.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_topic_merged(source: Topic, target: Topic, actor: User) -> None:
+    """Called after a moderator merged a duplicate topic into another. Every post of
+    ``source`` now belongs to ``target`` (its opening post as a reply), the votes on its
+    opening post count for ``target``'s, and ``source`` is hidden like a deleted topic with
+    ``merged_into_id`` set, its address leading to ``target``.
+
+    :param source: the duplicate, now hidden and empty.
+    :param target: the topic that received its posts.
+    :param actor: the moderator who merged them.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_idea_status_changed(topic: Topic, actor: User, previous_status: str | None) -> None:
+    """Called after an idea's status changed (not when it was set to the value it had).
+    Core only stores the status; the workflow around it belongs to a plugin.
+
+    :param topic: the idea, with its new ``status``.
+    :param actor: who changed it (staff or a moderator of the space).
+    :param previous_status: the status before the change.
+    :return: ignored.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Gate hooks: asked before a write
 # ---------------------------------------------------------------------------------------------
@@ -234,15 +298,29 @@ def community_post_html(html: str, source: str) -> str | None:
 
 @hookspec(firstresult=True)
 def community_permission(user: Any, action: str, obj: Any) -> bool | None:
-    """Answer "may ``user`` do ``action`` on ``obj``?".
+    """Answer "may ``user`` do ``action`` on ``obj``?". Asked for every permission check of
+    every view and listing, so answer quickly (cache per request on ``flask.g`` if you query).
 
     Stops at the first non-``None`` result. Core answers last (``trylast``), so a plugin can
-    grant or deny before it; return ``None`` to leave the decision to others.
+    grant or deny before it; return ``None`` to leave the decision to others. An
+    implementation that raises is recorded as failing and counts as ``None``.
 
     :param user: a :class:`~community.accounts.models.User` or the anonymous visitor.
     :param action: one of :data:`community.permissions.ACTIONS`.
     :param obj: the space, topic, post or user acted on, or ``None``.
     :return: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
+    """
+
+
+@hookspec
+def community_user_badges(users: list[User]) -> dict[int, list[Badge]] | None:
+    """Give the badges shown next to users' names (on posts, comments and profiles). Called
+    once per page for all the users it shows, so one query can answer for all of them.
+    Every implementation's badges are shown, core's own (staff, moderator, admin) included.
+
+    :param users: the users whose names the page shows.
+    :return: a dict from user id to a list of :class:`community.plugins.Badge` (users left
+        out get none from this plugin), or ``None``.
     """
 
 
@@ -255,7 +333,8 @@ def community_permission(user: Any, action: str, obj: Any) -> bool | None:
 def community_template_slot(slot: str, context: dict[str, Any]) -> str | None:
     """Give an HTML fragment for a named slot of a page. All fragments are collected and
     shown in plugin order. Slot names are listed in :data:`community.plugins.SLOTS`; templates
-    that name an unknown slot raise.
+    that name an unknown slot raise. A fragment that raises is left out and the plugin is
+    recorded as failing; the page still renders.
 
     :param slot: the slot's name, e.g. ``"topic.sidebar"``.
     :param context: what the page passes to the slot (e.g. ``topic``, ``post``, ``user``).

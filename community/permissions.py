@@ -21,12 +21,13 @@ ACTIONS = frozenset(
     {
         "space.view",  # obj: Space
         "space.create_topic",  # obj: Space
-        "space.moderate",  # obj: Space — pin, lock, delete and restore anything in it
+        "space.moderate",  # obj: Space — moderate anything in it, move topics into it
         "topic.view",  # obj: Topic
         "topic.reply",  # obj: Topic — answer a question, reply to an idea or discussion
         "topic.comment",  # obj: Topic — comment on a post of it
         "topic.accept",  # obj: Topic — accept or change the accepted answer
-        "topic.moderate",  # obj: Topic — pin, lock
+        "topic.moderate",  # obj: Topic — pin, lock, move it, merge it or merge into it
+        "topic.set_status",  # obj: Topic — change an idea's status
         "post.view",  # obj: Post
         "post.edit",  # obj: Post
         "post.delete",  # obj: Post
@@ -42,11 +43,11 @@ ACTIONS = frozenset(
 def can(action: str, obj: Any = None, user: Any = None) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    from community.plugins import hook
+    from community.plugins.host import current_host
 
     if user is None:
         user = current_user._get_current_object()
-    answer = hook().community_permission(user=user, action=action, obj=obj)
+    answer = current_host().first("community_permission", user=user, action=action, obj=obj)
     return bool(answer)
 
 
@@ -184,6 +185,9 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
     if kind == "topic":
         if not can("space.view", obj.space, user):
             return False
+        if obj.merged_into_id is not None:
+            # Its posts live on in the topic it was merged into; its address leads there.
+            return False
         moderator = _moderates(user, obj.space_id)
         if obj.deleted_at is not None and not moderator:
             return False
@@ -197,6 +201,8 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
             if not obj.is_question or not _may_write(user):
                 return False
             return user.id == obj.author_id or user.is_staff or moderator
+        if verb == "set_status":
+            return obj.is_idea and _may_write(user) and (user.is_staff or moderator)
         return False
 
     if kind == "post":

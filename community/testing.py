@@ -1,6 +1,9 @@
 """Pytest fixtures for Community and for plugin authors.
 
-Use them from a plugin's test suite with ``pytest_plugins = ["community.testing"]``.
+Installing Community registers this module as a pytest plugin (entry point ``pytest11``), so a
+plugin's test suite has these fixtures without importing anything: ``app``, ``client``,
+``runner``, ``create_user``, ``create_space``, ``create_topic``, ``create_post``,
+``enable_plugin``, ``outbox`` and ``count_queries``.
 
 The suite runs on SQLite by default and on PostgreSQL when ``COMMUNITY_TEST_DATABASE_URL`` is
 set. The schema is created once per test session; every test gets a new app on an empty
@@ -47,11 +50,44 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         db.drop_all()
         db.create_all()
+        _stamp_plugin_migrations()
+        _CREATED_TABLES.update(table.name for table in db.metadata.sorted_tables)
         db.engine.dispose()
     yield url
     with app.app_context():
         db.drop_all()
+        _drop_plugin_version_tables()
         db.engine.dispose()
+
+
+# Tables made at the start of the session: models imported later (a test that installs a plugin
+# into a database of its own) have no table here to empty.
+_CREATED_TABLES: set[str] = set()
+
+
+def _stamp_plugin_migrations() -> None:
+    """create_all() made every installed plugin's tables too: record them as migrated, so
+    that enabling a plugin in a test does not create them again."""
+    from alembic import command
+
+    from community.plugins.migrations import alembic_config, migrated_plugins
+
+    for info in migrated_plugins():
+        command.stamp(alembic_config(info), "heads")
+
+
+def _drop_plugin_version_tables() -> None:
+    from community.plugins.migrations import version_table
+
+    with db.engine.begin() as conn:
+        for name in _plugin_names():
+            conn.execute(text(f"DROP TABLE IF EXISTS {version_table(name)}"))
+
+
+def _plugin_names() -> list[str]:
+    from community.plugins.host import current_host
+
+    return list(current_host().plugins)
 
 
 def make_test_config(database_url: str, instance_path: str) -> dict[str, Any]:
@@ -90,7 +126,7 @@ def empty_tables() -> None:
     """Delete every row of every table (the schema stays). Ends the session's transaction
     first: on PostgreSQL, TRUNCATE waits for every open transaction on the tables."""
     db.session.remove()
-    tables = [t.name for t in db.metadata.sorted_tables]
+    tables = [t.name for t in db.metadata.sorted_tables if t.name in _CREATED_TABLES]
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -231,6 +267,18 @@ def create_post(app: Flask):
 
     def factory(author, topic, body: str = "Try turning it off and on again.", parent=None):
         return create(author, topic, body, parent=parent)
+
+    return factory
+
+
+@pytest.fixture
+def enable_plugin(app: Flask):
+    """Factory: ``enable_plugin("hello")`` upgrades the plugin's tables and enables it, as the
+    admin's Enable button does. Plugins found through entry points start disabled."""
+    from community.plugins.services import enable_plugin as enable
+
+    def factory(name: str) -> None:
+        enable(name)
 
     return factory
 

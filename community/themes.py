@@ -24,7 +24,9 @@ def available_themes(app: Flask) -> list[str]:
 
 class ThemeLoader(BaseLoader):
     """Looks a template up in the active theme, then in the default theme, then in the
-    app's other loaders (blueprints)."""
+    ``templates/`` folder of the enabled plugin it is named after (``<plugin>/page.html``),
+    then in the app's other loaders (blueprints). A theme overrides a plugin's template by
+    shipping the same path."""
 
     def __init__(self, app: Flask, fallback: BaseLoader | None) -> None:
         self.app = app
@@ -45,9 +47,30 @@ class ThemeLoader(BaseLoader):
                 return self._loader(theme).get_source(environment, template)
             except TemplateNotFound:
                 continue
+        plugin_folder = self._plugin_folder(template)
+        if plugin_folder is not None:
+            try:
+                return self._folder_loader(plugin_folder).get_source(environment, template)
+            except TemplateNotFound:
+                pass
         if self.fallback is not None:
             return self.fallback.get_source(environment, template)
         raise TemplateNotFound(template)
+
+    def _plugin_folder(self, template: str) -> Path | None:
+        from community.plugins.host import EXTENSION_KEY as PLUGINS_KEY
+
+        host = self.app.extensions.get(PLUGINS_KEY)
+        name = template.split("/", 1)[0]
+        if host is None or name not in host.plugins or not host.is_enabled(name):
+            return None
+        return host.plugins[name].template_folder
+
+    def _folder_loader(self, folder: Path) -> FileSystemLoader:
+        key = f"folder:{folder}"
+        if key not in self._loaders:
+            self._loaders[key] = FileSystemLoader(str(folder))
+        return self._loaders[key]
 
     def list_templates(self):
         found = set(self._loader(DEFAULT_THEME).list_templates())

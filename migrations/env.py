@@ -36,8 +36,20 @@ def run_migrations_online() -> None:
             directives[:] = []
             log.info("No changes in schema detected.")
 
+    from community.plugins.migrations import is_plugin_table
+
+    # Plugins' tables belong to their own migrations: core's leave them alone.
+    def include_name(name, type_, parent_names):
+        return not (type_ == "table" and name and is_plugin_table(name))
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+        return not (table and is_plugin_table(table))
+
     options = dict(extension.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    options.setdefault("include_name", include_name)
+    options.setdefault("include_object", include_object)
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch migrations copy tables; SQLite must not check keys while they are copied.

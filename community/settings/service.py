@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from community.extensions import db
 from community.settings.models import Setting
@@ -71,12 +73,46 @@ SITE_SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+def stored_settings() -> dict[str, Any]:
+    """Every row of the settings table, read once per request: site settings, plugin states
+    and plugin settings all come from this one query."""
+    if "stored_settings" not in g:
+        g.stored_settings = {row.key: row.value for row in db.session.scalars(select(Setting))}
+    return g.stored_settings
+
+
 def site_settings() -> dict[str, Any]:
-    """All site settings, read once per request."""
+    """All site settings, with defaults for those never saved."""
     if "site_settings" not in g:
-        stored = {row.key: row.value for row in db.session.scalars(select(Setting))}
+        stored = stored_settings()
         g.site_settings = {k: stored.get(k, spec.default) for k, spec in SITE_SETTINGS.items()}
     return g.site_settings
+
+
+def forget_settings() -> None:
+    """Drop this request's copy of the settings, so the next read sees the database."""
+    g.pop("stored_settings", None)
+    g.pop("site_settings", None)
+
+
+def store_settings(values: dict[str, Any]) -> None:
+    """Write settings rows, each an insert-or-update in one statement, so that two requests
+    saving the same key at once cannot fail on the primary key; commits."""
+    if values:
+        rows = [{"key": key, "value": value} for key, value in values.items()]
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(Setting).values(rows)
+        db.session.execute(
+            stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+        )
+    db.session.commit()
+    forget_settings()
+
+
+def delete_settings(keys: list[str]) -> None:
+    db.session.execute(delete(Setting).where(Setting.key.in_(keys)))
+    db.session.commit()
+    forget_settings()
 
 
 def validate_settings(values: dict[str, Any]) -> dict[str, str]:
@@ -96,7 +132,4 @@ def save_settings(values: dict[str, Any]) -> None:
     errors = validate_settings(values)
     if errors:
         raise ValueError(errors)
-    for key, value in values.items():
-        db.session.merge(Setting(key=key, value=value))
-    db.session.commit()
-    g.pop("site_settings", None)
+    store_settings(values)

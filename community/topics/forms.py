@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -63,3 +63,17 @@ class CommentForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class MoveTopicForm(FlaskForm):
+    """Choices are the spaces the moderator may move the topic to, set by the view."""
+
+    space_id = SelectField(_l("Move to space"), coerce=int, choices=[])
+
+
+class MergeTopicForm(FlaskForm):
+    target = StringField(
+        _l("Merge into topic"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l("The number or address of the topic to keep."),
+    )

@@ -53,6 +53,11 @@ class Topic(Base):
     is_pinned: Mapped[bool] = mapped_column(default=False, server_default="0")
     is_locked: Mapped[bool] = mapped_column(default=False, server_default="0")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a moderator merged this topic into another: its posts moved there, it is
+    # hidden like a deleted topic (``deleted_at`` is set too) and its address leads there.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("topics.id", ondelete="SET NULL"), index=True
+    )
     # Ideas only; other kinds keep None.
     status: Mapped[str | None] = mapped_column(String(32))
     accepted_answer_id: Mapped[int | None] = mapped_column(

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
@@ -33,11 +33,13 @@ from community.topics.models import (
     Topic,
     Vote,
 )
+from community.topics.recount import recount_posts, recount_spaces, recount_topics
 
 TITLE_MIN, TITLE_MAX = 8, 200
 BODY_MIN = 2
 MAX_TAGS = 5
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
+IDEA_STATUS_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -304,6 +306,157 @@ def set_topic_flag(actor: User, topic: Topic, flag: str, value: bool) -> None:
         raise Refused(_("Only moderators of this space can do that."))
     setattr(topic, flag, value)
     db.session.commit()
+
+
+def move_topic(actor: User, topic: Topic, target_space: Space) -> None:
+    """Move ``topic`` with all its posts to ``target_space``."""
+    if not (can("topic.moderate", topic, actor) and can("space.moderate", target_space, actor)):
+        raise Refused(_("Only moderators of both spaces can move a topic."))
+    previous_space = topic.space
+    if target_space.id == previous_space.id:
+        raise Refused(_("The topic is already in this space."), "space_id")
+    # The UPDATE holds the topic's row until commit, so the reply count read after it is the
+    # one that moves with it.
+    moved = _rowcount(
+        update(Topic)
+        .where(Topic.id == topic.id, Topic.space_id == previous_space.id)
+        .values(space_id=target_space.id)
+    )
+    if not moved:
+        db.session.rollback()
+        raise Refused(_("Someone else changed this topic meanwhile; please look again."))
+    db.session.refresh(topic)
+    if topic.deleted_at is None:
+        posts = 1 + topic.reply_count
+        _bump_space(previous_space.id, topics=-1, posts=-posts)
+        _bump_space(target_space.id, topics=1, posts=posts)
+    db.session.commit()
+    fire("community_topic_moved", topic=topic, actor=actor, previous_space=previous_space)
+
+
+def merge_topic(actor: User, source: Topic, target: Topic) -> None:
+    """Merge the duplicate ``source`` into ``target``: every post of ``source`` moves there,
+    its opening post becoming a reply, and the votes on that opening post count for
+    ``target``'s. ``source`` is then hidden and its address leads to ``target``."""
+    if not can("topic.moderate", source, actor):
+        raise Refused(_("Only moderators of this space can do that."))
+    if source.id == target.id:
+        raise Refused(_("A topic cannot be merged into itself."), "target")
+    if source.deleted_at is not None:
+        raise Refused(_("A deleted topic cannot be merged: restore it first."), "target")
+    if target.merged_into_id is not None:
+        raise Refused(
+            _("That topic was itself merged into another one: merge into that one instead."),
+            "target",
+        )
+    if target.deleted_at is not None:
+        raise Refused(_("That topic is deleted: restore it first."), "target")
+    if not can("topic.moderate", target, actor):
+        raise Refused(_("Only moderators of both spaces can merge these topics."), "target")
+    if source.kind != target.kind:
+        raise Refused(
+            _(
+                "Only topics of the same kind can be merged: "
+                "questions with questions, ideas with ideas."
+            ),
+            "target",
+        )
+    # Claim both topics first, in id order so that two merges cannot deadlock: one merged or
+    # deleted meanwhile makes its claim touch no row, and the merge stops.
+    claims: dict[int, dict[str, Any]] = {
+        source.id: {
+            "merged_into_id": target.id,
+            "deleted_at": utcnow(),
+            "accepted_answer_id": None,
+            "accepted_at": None,
+        },
+        target.id: {"last_activity_at": max(target.last_activity_at, source.last_activity_at)},
+    }
+    for topic_id in sorted(claims):
+        claimed = _rowcount(
+            update(Topic)
+            .where(Topic.id == topic_id, Topic.merged_into_id.is_(None), Topic.deleted_at.is_(None))
+            .values(claims[topic_id])
+        )
+        if not claimed:
+            db.session.rollback()
+            raise Refused(_("Someone else changed this topic meanwhile; please look again."))
+    source_opening = _opening_post(source)
+    target_opening = _opening_post(target)
+    # One vote per user and post, and none on one's own post: a voter who already voted on
+    # the target's opening post, or wrote it, keeps only that vote.
+    db.session.execute(
+        delete(Vote).where(
+            Vote.post_id == source_opening.id,
+            or_(
+                Vote.user_id.in_(select(Vote.user_id).where(Vote.post_id == target_opening.id)),
+                Vote.user_id == target_opening.author_id,
+            ),
+        )
+    )
+    try:
+        db.session.execute(
+            update(Vote).where(Vote.post_id == source_opening.id).values(post_id=target_opening.id)
+        )
+    except IntegrityError:
+        # A vote on the target's opening post arrived between the two statements.
+        db.session.rollback()
+        raise Refused(_("Someone else changed this topic meanwhile; please look again.")) from None
+    db.session.execute(
+        update(Post).where(Post.topic_id == source.id).values(topic_id=target.id, is_opening=False)
+    )
+    # Topics merged into the source before now lead straight to the target.
+    db.session.execute(
+        update(Topic).where(Topic.merged_into_id == source.id).values(merged_into_id=target.id)
+    )
+    first_answer = select(func.min(Post.created_at)).where(
+        Post.topic_id == target.id,
+        Post.is_opening.is_(False),
+        Post.parent_id.is_(None),
+        Post.author_id != target.author_id,
+    )
+    db.session.execute(
+        update(Topic)
+        .where(Topic.id == target.id)
+        .values(first_answer_at=first_answer.scalar_subquery())
+    )
+    recount_posts([source_opening.id, target_opening.id])
+    recount_topics([source.id, target.id])
+    recount_spaces({source.space_id, target.space_id})
+    db.session.commit()
+    fire("community_topic_merged", source=source, target=target, actor=actor)
+
+
+def set_idea_status(actor: User, topic: Topic, status: str) -> None:
+    """Store an idea's new status. Which statuses exist and what they mean is the ideation
+    plugin's business; core keeps the value and announces the change."""
+    if not topic.is_idea:
+        raise Refused(_("Only ideas have a status."))
+    if not can("topic.set_status", topic, actor):
+        raise Refused(_("Only staff or moderators of this space can change the status."))
+    if not isinstance(status, str) or not IDEA_STATUS_RE.fullmatch(status):
+        raise Refused(
+            _("A status is a lowercase word of letters, digits and _, up to 32 characters."),
+            "status",
+        )
+    previous = topic.status
+    if status == previous:
+        return
+    changed = _rowcount(
+        update(Topic)
+        .where(Topic.id == topic.id, Topic.status.is_not_distinct_from(previous))
+        .values(status=status)
+    )
+    db.session.commit()
+    if not changed:
+        raise Refused(_("Someone else changed this topic meanwhile; please look again."))
+    fire("community_idea_status_changed", topic=topic, actor=actor, previous_status=previous)
+
+
+def _opening_post(topic: Topic) -> Post:
+    return db.session.scalars(
+        select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
+    ).one()
 
 
 # --- votes -----------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -17,14 +19,28 @@ from sqlalchemy import select
 
 from community.errors import Refused
 from community.extensions import db, wants_json
-from community.permissions import can, require
+from community.permissions import all_spaces, can, require, visible_space_ids
+from community.plugins import prefetch_badges
+from community.spaces.services import space_tree
 from community.topics import queries, services
-from community.topics.forms import ActionForm, CommentForm, EditPostForm, ReplyForm
+from community.topics.forms import (
+    ActionForm,
+    CommentForm,
+    EditPostForm,
+    MergeTopicForm,
+    MoveTopicForm,
+    ReplyForm,
+)
 from community.topics.models import Post, PostRevision, Topic
 from community.web.helpers import paginate, refuse, show_refusal
 from community.web.limits import vote_limit, write_limit
 
 bp = Blueprint("topics", __name__)
+
+# What a moderator may type to name a topic: its number, or its address.
+TOPIC_NUMBER_RE = re.compile(r"#?(\d{1,10})")
+TOPIC_ADDRESS_RE = re.compile(r"/t/(\d{1,10})(?:[/?#]|$)")
+MAX_ID = 2**31 - 1  # as in the URL converter: larger numbers are no row id
 
 
 def get_visible_topic(topic_id: int) -> Topic:
@@ -53,7 +69,13 @@ def _post_url(post: Post) -> str:
     return _topic_url(post.topic) + f"#post-{post.parent_id or post.id}"
 
 
-def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int = 200):
+def render_topic(
+    topic: Topic,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+    move_form: MoveTopicForm | None = None,
+    merge_form: MergeTopicForm | None = None,
+):
     opening = db.session.scalars(
         select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
     ).one()
@@ -63,6 +85,14 @@ def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int 
     votes = queries.votes_of(
         current_user, post_ids + [c.id for cs in comments.values() for c in cs]
     )
+    prefetch_badges(
+        [opening.author, *(p.author for p in page.items)]
+        + [c.author for cs in comments.values() for c in cs]
+    )
+    if can("topic.moderate", topic):
+        move_form = move_form or MoveTopicForm()
+        move_form.space_id.choices = _move_choices(topic)
+        merge_form = merge_form or MergeTopicForm()
     return render_template(
         "topics/topic.html",
         topic=topic,
@@ -71,16 +101,52 @@ def render_topic(topic: Topic, reply_form: ReplyForm | None = None, status: int 
         comments=comments,
         votes=votes,
         reply_form=reply_form or ReplyForm(),
+        move_form=move_form,
+        merge_form=merge_form,
     ), status
+
+
+def _move_choices(topic: Topic) -> list[tuple[int, str]]:
+    """The spaces the moderator may move ``topic`` to, in tree order."""
+    return [
+        (space.id, "— " * depth + space.title)
+        for space, depth in space_tree(visible_space_ids())
+        if space.id != topic.space_id and can("space.moderate", space)
+    ]
+
+
+def _topic_by_reference(text: str) -> Topic | None:
+    """The topic a moderator named by its number (``42``, ``#42``) or address, if it is in
+    a space they may see."""
+    text = text.strip()
+    match = TOPIC_NUMBER_RE.fullmatch(text) or TOPIC_ADDRESS_RE.search(text)
+    if match is None or not 1 <= int(match.group(1)) <= MAX_ID:
+        return None
+    topic = db.session.get(Topic, int(match.group(1)))
+    if topic is None or not can("space.view", topic.space):
+        return None
+    return topic
 
 
 @bp.route("/t/<id:topic_id>")
 @bp.route("/t/<id:topic_id>/<slug>")
 def topic(topic_id: int, slug: str | None = None):
+    topic = db.session.get(Topic, topic_id)
+    if topic is not None and topic.merged_into_id is not None:
+        return _follow_merge(topic)
     topic = get_visible_topic(topic_id)
     if slug != topic.slug:
         return redirect(_topic_url(topic, **request.args.to_dict()), 301)
     return render_topic(topic)
+
+
+def _follow_merge(source: Topic):
+    """A merged topic's address leads to the topic its posts went to, for visitors who may
+    see both spaces: nobody learns about, or lands in, a space hidden from them."""
+    target = db.session.get(Topic, source.merged_into_id)
+    if target is None or not can("space.view", source.space) or not can("topic.view", target):
+        abort(404)
+    return redirect(_topic_url(target), 301)
 
 
 @bp.route("/t/<id:topic_id>/reply", methods=["POST"])
@@ -273,3 +339,45 @@ def moderate(topic_id: int, what: str):
     }
     flash(messages[what], "info")
     return redirect(_topic_url(topic))
+
+
+@bp.route("/t/<id:topic_id>/move", methods=["POST"])
+@login_required
+@write_limit
+def move(topic_id: int):
+    topic = get_visible_topic(topic_id)
+    require("topic.moderate", topic)
+    form = MoveTopicForm()
+    form.space_id.choices = _move_choices(topic)
+    if form.validate_on_submit():
+        space = all_spaces()[form.space_id.data]
+        try:
+            services.move_topic(current_user, topic, space)
+        except Refused as refusal:
+            show_refusal(form, refusal, "space_id")
+        else:
+            flash(_("The topic was moved to %(space)s.", space=space.title), "success")
+            return redirect(_topic_url(topic))
+    return render_topic(topic, move_form=form, status=400)
+
+
+@bp.route("/t/<id:topic_id>/merge", methods=["POST"])
+@login_required
+@write_limit
+def merge(topic_id: int):
+    topic = get_visible_topic(topic_id)
+    require("topic.moderate", topic)
+    form = MergeTopicForm()
+    if form.validate_on_submit():
+        target = _topic_by_reference(form.target.data)
+        if target is None:
+            form.target.errors = [_("There is no topic with that number or address.")]
+        else:
+            try:
+                services.merge_topic(current_user, topic, target)
+            except Refused as refusal:
+                show_refusal(form, refusal, "target")
+            else:
+                flash(_("The topic was merged into this one."), "success")
+                return redirect(_topic_url(target))
+    return render_topic(topic, merge_form=form, status=400)

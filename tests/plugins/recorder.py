@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from community.extensions import db
 from community.hookspecs import hookimpl
+from community.plugins import admin_blueprint
 
 calls: list[tuple[str, dict]] = []
 
@@ -76,9 +77,18 @@ def community_answer_unaccepted(topic, answer, actor):
     calls.append(("answer_unaccepted", {"answer": answer.id}))
 
 
+admin_bp = admin_blueprint("recorder", __name__)
+
+
+@admin_bp.route("/")
+def admin_page():
+    return "recorder admin page"
+
+
 @hookimpl
 def community_app_created(app):
     calls.append(("app_created", {"name": app.name}))
+    app.register_blueprint(admin_bp)
 
 
 @hookimpl
@@ -94,3 +104,80 @@ def community_template_slot(slot, context):
     if slot == "topic.sidebar":
         return f"<p class='recorder-slot'>Recorded topic {int(context['topic'].id)}</p>"
     return None
+
+
+@hookimpl
+def community_plugin_settings():
+    from community.plugins import Setting
+
+    return [
+        Setting("greeting", "Greeting", "Hello", required=True, max_length=20),
+        Setting("limit", "Limit", 5, kind="integer", min=1, max=10),
+        Setting("loud", "Loud", False, kind="boolean"),
+        Setting(
+            "color", "Color", "blue", kind="choice", choices=[("blue", "Blue"), ("red", "Red")]
+        ),
+    ]
+
+
+@hookimpl
+def community_user_badges(users):
+    from community.plugins import Badge
+
+    calls.append(("user_badges", {"users": sorted(user.username for user in users)}))
+    return {user.id: [Badge("Recorded", "recorded")] for user in users if user.username == "asker"}
+
+
+def _committed_value(table: str, row_id: int, column: str):
+    with db.engine.connect() as conn:
+        return conn.execute(
+            text(f"SELECT {column} FROM {table} WHERE id = :id"),
+            {"id": row_id},
+        ).scalar()
+
+
+@hookimpl
+def community_topic_moved(topic, actor, previous_space):
+    calls.append(
+        (
+            "topic_moved",
+            {
+                "topic": topic.id,
+                "actor": actor.username,
+                "previous_space": previous_space.id,
+                "space": topic.space.id,
+                "committed_space": _committed_value("topics", topic.id, "space_id"),
+            },
+        )
+    )
+
+
+@hookimpl
+def community_topic_merged(source, target, actor):
+    calls.append(
+        (
+            "topic_merged",
+            {
+                "source": source.id,
+                "target": target.id,
+                "actor": actor.username,
+                "committed_into": _committed_value("topics", source.id, "merged_into_id"),
+            },
+        )
+    )
+
+
+@hookimpl
+def community_idea_status_changed(topic, actor, previous_status):
+    calls.append(
+        (
+            "idea_status_changed",
+            {
+                "topic": topic.id,
+                "actor": actor.username,
+                "status": topic.status,
+                "previous": previous_status,
+                "committed_status": _committed_value("topics", topic.id, "status"),
+            },
+        )
+    )

@@ -1,0 +1,241 @@
+"""Community's plugin platform, and the public API plugins use.
+
+Plugin authors import from here (and from :mod:`community.hookspecs` for ``hookimpl``)::
+
+    from community.plugins import hookimpl, Setting, plugin_settings, admin_blueprint, Badge
+
+Everything else in core is internal. See ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pluggy
+from flask import Blueprint, Flask, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from community.hookspecs import hookimpl
+from community.plugins.host import (
+    ENTRY_POINT_GROUP,
+    EXTENSION_KEY,
+    PluginHost,
+    PluginInfo,
+    current_host,
+    state_key,
+)
+from community.plugins.settings import Setting, plugin_settings
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SLOTS",
+    "Badge",
+    "PluginHost",
+    "PluginInfo",
+    "Setting",
+    "admin_blueprint",
+    "create_plugin_host",
+    "fire",
+    "hookimpl",
+    "plugin_manager",
+    "plugin_settings",
+    "plugin_static_url",
+    "render_slot",
+    "state_key",
+    "user_badges",
+]
+
+log = logging.getLogger(__name__)
+
+# Named places in the default theme where plugins may add HTML. A theme that names a slot not
+# listed here fails (see render_slot); a theme may leave slots out.
+SLOTS = frozenset(
+    {
+        "head",  # <head> of every page: stylesheets, meta tags
+        "nav",  # the main navigation, after core's links
+        "footer",  # the page footer
+        "home.sidebar",  # beside the home page's topic list
+        "space.header",  # under a space's title; context: space
+        "space.sidebar",  # beside a space's topic list; context: space
+        "topic.header",  # under a topic's title; context: topic
+        "topic.sidebar",  # beside a topic; context: topic
+        "post.footer",  # under each post; context: post, topic
+        "user.card",  # beside a user's name on their profile; context: user
+        "user.profile",  # the body of a user's profile; context: user
+        "admin.nav",  # the admin menu: links to a plugin's admin pages (<li> elements)
+    }
+)
+
+
+def create_plugin_host(app: Flask) -> PluginHost:
+    """Discover and register every plugin; called once by :func:`community.create_app`."""
+    host = PluginHost(app)
+    app.extensions[EXTENSION_KEY] = host
+    host.load()
+    app.before_request(host.refuse_disabled_routes)
+    app.teardown_request(host.write_request_failures)
+    # Plugins' own catalogs (translations/<lang>/LC_MESSAGES/messages.mo beside their code),
+    # before core's so that core's wording wins where both translate the same text.
+    babel = app.extensions["babel"]
+    plugin_catalogs = [
+        str(info.path / "translations")
+        for info in host.listed()
+        if info.path is not None and (info.path / "translations").is_dir()
+    ]
+    babel.translation_directories = plugin_catalogs + list(babel.translation_directories)
+    return host
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """The app's pluggy manager (every plugin registered, enabled or not)."""
+    return current_host().pm
+
+
+def fire(event: str, **kwargs: Any) -> None:
+    """Call an event hook on every enabled plugin, one at a time: a plugin that raises is
+    logged and recorded as failing, and neither stops the others nor the request."""
+    current_host().fire(event, **kwargs)
+
+
+def render_slot(slot: str, **context: Any) -> Markup:
+    """The HTML fragments enabled plugins give for ``slot``, in plugin order. A fragment that
+    raises is left out (and recorded); an unknown slot name raises :class:`LookupError`."""
+    if slot not in SLOTS:
+        raise LookupError(f"unknown template slot {slot!r}")
+    host = current_host()
+    pieces = []
+    for name, html in host.collect("community_template_slot", slot=slot, context=context):
+        if html:
+            pieces.append(Markup(html))  # noqa: S704 - plugins return trusted HTML by contract
+            host.slots_filled.setdefault(name, set()).add(slot)
+    return Markup("\n").join(pieces)
+
+
+def ask_gates(gate: str, **kwargs: Any) -> str | None:
+    """Ask every enabled implementation of a gate hook; return the first refusal, or None.
+
+    A gate that raises refuses (fail closed): a broken filter must not let writes through.
+    """
+    host = current_host()
+    for impl in host.implementations(gate):
+        try:
+            reason = host.call(impl, kwargs)
+        except Exception as exc:
+            host.record_failure(impl.plugin_name, gate, exc)
+            return _("This cannot be saved right now. Please try again later.")
+        if reason:
+            return str(reason)
+    return None
+
+
+def apply_filter(name: str, value: Any, **kwargs: Any) -> Any:
+    """Pass ``value`` through every enabled implementation of a filter hook in turn. An
+    implementation that raises is recorded and skipped."""
+    host = current_host()
+    for impl in host.implementations(name):
+        first, *rest = impl.argnames
+        try:
+            result = impl.function(**{first: value}, **{arg: kwargs[arg] for arg in rest})
+        except Exception as exc:
+            host.record_failure(impl.plugin_name, name, exc)
+            continue
+        if result is not None:
+            value = result
+    return value
+
+
+# --- badges ----------------------------------------------------------------------------------
+
+
+class Badge:
+    """A label shown next to a user's name (e.g. "Staff", "Expert", "Level 3").
+
+    :param label: the text shown (translate it).
+    :param kind: a short name used in the CSS class ``badge-<kind>``, e.g. ``"expert"``.
+    :param title: a longer explanation shown on hover and read by screen readers.
+    """
+
+    __slots__ = ("label", "kind", "title")
+
+    def __init__(self, label: str, kind: str = "plugin", title: str = "") -> None:
+        self.label = label
+        self.kind = kind
+        self.title = title
+
+    def __repr__(self) -> str:
+        return f"Badge({self.label!r}, kind={self.kind!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Badge) and (self.label, self.kind) == (other.label, other.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.label, self.kind))
+
+
+def prefetch_badges(users: Any) -> None:
+    """Work out the badges of every user a page will show, in one call of the hook (so a plugin
+    can answer for all of them with one query). Views call this before rendering lists."""
+    from flask import g
+
+    cache = g.setdefault("user_badges", {})
+    todo = {user.id: user for user in users if user is not None and user.id not in cache}
+    if not todo:
+        return
+    badges: dict[int, list[Badge]] = {user_id: [] for user_id in todo}
+    host = current_host()
+    for impl in host.implementations("community_user_badges"):
+        try:
+            result = host.call(impl, {"users": list(todo.values())})
+        except Exception as exc:
+            host.record_failure(impl.plugin_name, "community_user_badges", exc)
+            continue
+        core = impl.plugin_name in host.core_names
+        for user_id, extra in (result or {}).items():
+            if user_id in badges:
+                fresh = [b for b in extra if b not in badges[user_id]]
+                # Core's badges (staff, moderator) come first, whatever the call order.
+                badges[user_id] = fresh + badges[user_id] if core else badges[user_id] + fresh
+    cache.update(badges)
+
+
+def user_badges(user: Any) -> list[Badge]:
+    """The badges shown next to ``user``'s name (a template global)."""
+    from flask import g
+
+    if user is None or not getattr(user, "id", None):
+        return []
+    if user.id not in g.get("user_badges", {}):
+        prefetch_badges([user])
+    return g.user_badges[user.id]
+
+
+# --- helpers for plugin code -----------------------------------------------------------------
+
+
+def admin_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
+    """A blueprint for a plugin's admin pages: mounted under ``/admin/plugins/<name>`` and
+    open to administrators only (others get 403, visitors are sent to sign in).
+
+    Register it in ``community_app_created`` with ``app.register_blueprint(bp)``; link to it
+    from the ``admin.nav`` slot.
+    """
+    from flask_login import login_required
+
+    from community.permissions import require
+
+    options.setdefault("url_prefix", f"/admin/plugins/{name}")
+    bp = Blueprint(f"{name}_admin", import_name, **options)
+
+    @bp.before_request
+    @login_required
+    def _admins_only() -> None:
+        require("admin.access")
+
+    return bp
+
+
+def plugin_static_url(plugin: str, filename: str) -> str:
+    """The URL of a file in a plugin's ``static/`` folder (a template global too)."""
+    return url_for("plugins.static", name=plugin, filename=filename)

@@ -1,0 +1,358 @@
+"""The plugin platform: state in the database, admin pages, settings, fault isolation,
+templates and migrations."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pluggy
+import pytest
+from sqlalchemy import inspect
+
+from community import create_app
+from community.extensions import db
+from community.plugins import SLOTS
+from community.plugins.host import current_host, state_key
+from community.settings.service import stored_settings
+from tests.plugins import recorder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS": ["tests.plugins.recorder", "tests.plugins.broken"]}
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls():
+    recorder.calls.clear()
+
+
+@pytest.fixture
+def admin(create_user, client):
+    user = create_user("root", role="admin")
+    client.login("root")
+    return user
+
+
+def _names():
+    return [name for name, _ in recorder.calls]
+
+
+# --- state -----------------------------------------------------------------------------------
+
+
+def test_disabling_makes_hooks_slots_routes_and_templates_inert(
+    client, admin, create_user, create_space, create_topic
+):
+    space = create_space()
+    topic = create_topic(create_user("asker"), space)
+    assert "topic_created" in _names()
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "Recorded topic" in page
+    assert client.get("/admin/plugins/recorder/").status_code == 200
+
+    response = client.submit("/admin/plugins/recorder/disable")
+    assert response.status_code == 302
+    assert stored_settings()[state_key("recorder", "enabled")] is False
+    recorder.calls.clear()
+    create_topic(create_user("other"), space)
+    assert _names() == []  # no listener ran
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "Recorded topic" not in page  # no slot fragment
+    assert client.get("/admin/plugins/recorder/").status_code == 404  # no route
+
+    client.submit("/admin/plugins/recorder/enable")
+    assert "Recorded topic" in client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+
+
+def test_disabled_plugin_templates_and_static_files_are_not_found(app, client, enable_plugin):
+    from flask import render_template_string
+    from jinja2 import TemplateNotFound
+
+    with app.test_request_context("/"), pytest.raises(TemplateNotFound):
+        render_template_string('{% include "hello/banner.html" %}')
+    assert client.get("/plugins/hello/static/hello.css").status_code == 404
+    enable_plugin("hello")
+    with app.test_request_context("/"):
+        html = render_template_string('{% include "hello/banner.html" %}', message="Hi there")
+    assert "Hi there" in html
+    response = client.get("/plugins/hello/static/hello.css")
+    assert response.status_code == 200
+    response.close()
+    assert client.get("/plugins/hello/static/../__init__.py").status_code == 404
+    assert client.get("/plugins/nope/static/x.css").status_code == 404
+
+
+def test_a_theme_overrides_a_plugin_template(app, tmp_path, client, enable_plugin, create_space):
+    from community.settings.service import save_settings
+
+    theme = tmp_path / "themes" / "brand" / "templates" / "hello"
+    theme.mkdir(parents=True)
+    (theme / "banner.html").write_text("<p class='brand-banner'>{{ message }} (brand)</p>")
+    (tmp_path / "themes" / "default").symlink_to(Path(app.config["THEMES_PATH"]) / "default")
+    app.config["THEMES_PATH"] = str(tmp_path / "themes")
+    enable_plugin("hello")
+    create_space()
+    save_settings({"theme": "brand"})
+    page = client.get("/").get_data(as_text=True)
+    assert "brand-banner" in page and "hello-banner" not in page
+
+
+def test_another_process_sees_a_change_on_its_next_request(
+    app, client, database_url, tmp_path, enable_plugin, create_space
+):
+    """The state lives in the database: a `community plugins disable` run in a separate
+    process is seen here without a restart, and so is enabling it again."""
+    create_space()
+    enable_plugin("hello")
+    assert client.get("/hello/newcomers").status_code == 200
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNITY_")}
+    env.update(COMMUNITY_DATABASE_URL=database_url, COMMUNITY_INSTANCE_PATH=str(tmp_path / "o"))
+    db.session.remove()  # SQLite: leave no transaction open while the other process writes
+
+    def community(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", "community", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    assert "Disabled hello" in community("plugins", "disable", "hello")
+    assert client.get("/hello/newcomers").status_code == 404
+    assert "hello-banner" not in client.get("/").get_data(as_text=True)
+    community("plugins", "enable", "hello")
+    assert client.get("/hello/newcomers").status_code == 200
+    listing = community("plugins", "list")
+    assert "hello" in listing and "enabled" in listing
+
+
+def test_entry_point_plugins_start_disabled_and_config_plugins_enabled(app):
+    host = current_host()
+    assert host.plugins["hello"].distribution == "community-hello"
+    assert not host.is_enabled("hello")
+    assert host.is_enabled("recorder")
+
+
+def test_a_hook_without_a_spec_fails_loudly(database_url, tmp_path):
+    with pytest.raises(pluggy.PluginValidationError, match="community_topic_craeted"):
+        create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "INSTANCE_PATH": str(tmp_path),
+                "PLUGINS": ["tests.plugins.typo"],
+            }
+        )
+
+
+def test_every_slot_a_template_names_exists():
+    import re
+
+    named = set()
+    for path in (ROOT / "themes").rglob("*.html"):
+        named.update(re.findall(r"slot\('([^']+)'", path.read_text()))
+    assert named and named <= SLOTS
+
+
+# --- the admin page --------------------------------------------------------------------------
+
+
+def test_admin_page_lists_plugins_with_what_they_add(client, admin):
+    page = client.get("/admin/plugins/").get_data(as_text=True)
+    assert "hello" in page and "1.0.0" in page
+    assert "Welcomes newcomers" in page
+    assert "The Community developers" in page
+    assert "recorder" in page
+    detail = client.get("/admin/plugins/hello").get_data(as_text=True)
+    assert "community_template_slot" in detail and "community_topic_created" in detail
+    assert "/hello/newcomers" in detail
+    assert "Banner message" in detail  # the generated settings form
+    assert client.get("/admin/plugins/nope").status_code == 404
+
+
+def test_enable_from_the_admin_page(client, admin, create_space):
+    create_space()
+    assert client.get("/hello/newcomers").status_code == 404
+    assert client.submit("/admin/plugins/hello/enable").status_code == 302
+    assert client.get("/hello/newcomers").status_code == 200
+    assert "hello-banner" in client.get("/").get_data(as_text=True)
+
+
+def test_settings_form_validates_and_keeps_what_was_typed(client, admin):
+    response = client.submit(
+        "/admin/plugins/recorder",
+        {"greeting": "A greeting far too long for it", "limit": "12", "color": "red"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "A greeting far too long for it" in page
+    assert 'value="12"' in page
+    assert state_key("recorder", "settings") not in stored_settings()
+
+    response = client.submit(
+        "/admin/plugins/recorder",
+        {"greeting": "Ciao", "limit": "7", "loud": "y", "color": "red"},
+    )
+    assert response.status_code == 302
+    from community.plugins import plugin_settings
+
+    assert plugin_settings("recorder") == {
+        "greeting": "Ciao",
+        "limit": 7,
+        "loud": True,
+        "color": "red",
+    }
+
+    response = client.submit(
+        "/admin/plugins/recorder", {"greeting": "Hi", "limit": "3", "color": "green"}
+    )
+    assert response.status_code == 400
+    assert plugin_settings("recorder")["color"] == "red"
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/admin/plugins/"),
+        ("get", "/admin/plugins/hello"),
+        ("post", "/admin/plugins/hello"),
+        ("post", "/admin/plugins/hello/enable"),
+        ("post", "/admin/plugins/recorder/disable"),
+        ("post", "/admin/plugins/recorder/clear"),
+        ("get", "/admin/plugins/recorder/"),  # a plugin's own admin page (admin_blueprint)
+    ],
+)
+def test_non_admins_are_refused_and_nothing_changes(client, create_user, method, url):
+    create_user("member")
+    create_user("mod", role="moderator")
+
+    def state():
+        # The broken plugin's slot errors are recorded as pages render: not a change.
+        return {k: v for k, v in stored_settings().items() if not k.endswith(".error")}
+
+    before = state()
+    for who in ("member", "mod"):
+        client.login(who)
+        if method == "get":
+            response = client.get(url)
+        else:
+            response = client.submit(url, {"greeting": "Hacked"})
+        assert response.status_code == 403, who
+        client.logout()
+    visitor = client.get(url) if method == "get" else client.submit(url, {"greeting": "Hacked"})
+    assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
+    db.session.remove()
+    assert state() == before
+    assert not current_host().is_enabled("hello")
+
+
+def test_plugin_admin_actions_need_the_csrf_token(client, admin):
+    response = client.post("/admin/plugins/hello/enable")
+    assert response.status_code == 400
+    assert not current_host().is_enabled("hello")
+
+
+# --- fault isolation -------------------------------------------------------------------------
+
+
+def test_a_failing_listener_and_slot_show_on_the_admin_page(
+    client, admin, create_user, create_space, create_topic
+):
+    space = create_space()
+    create_topic(create_user("asker"), space)  # the broken plugin raises in this listener
+    assert client.get("/").status_code == 200  # ... and in every slot: the page renders
+    page = client.get("/admin/plugins/").get_data(as_text=True)
+    row = page[page.index('id="plugin-broken"') :][:2000]
+    assert "Failing" in row and "exploded" in row
+    detail = client.get("/admin/plugins/broken").get_data(as_text=True)
+    assert "slot exploded" in detail or "listener exploded" in detail
+    # The failure is recorded in the database, where every process's admin page reads it.
+    assert stored_settings()[state_key("broken", "error")]["message"].startswith("RuntimeError")
+    client.submit("/admin/plugins/broken/clear")
+    assert state_key("broken", "error") not in stored_settings()
+
+
+class TestGates:
+    @pytest.fixture
+    def app_config(self):
+        return {"PLUGINS": ["tests.plugins.brokengate"]}
+
+    def test_a_raising_gate_blocks_the_write_and_shows_as_failing(
+        self, client, create_user, create_space
+    ):
+        create_user("root", role="admin")
+        create_user("writer")
+        create_space("routers")
+        client.login("writer")
+        response = client.submit(
+            "/s/routers/new",
+            {"kind": "question", "title": "This will explode, right?", "body": "explode"},
+        )
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert "cannot be saved right now" in page
+        assert "This will explode, right?" in page  # what was typed is kept
+        client.logout()
+        client.login("root")
+        row = client.get("/admin/plugins/").get_data(as_text=True)
+        row = row[row.index('id="plugin-brokengate"') :][:2000]
+        assert "Failing" in row and "gate exploded" in row
+
+
+# --- migrations ------------------------------------------------------------------------------
+
+
+def test_enabling_runs_the_plugin_migrations_and_dropping_removes_them(tmp_path):
+    from community.plugins.migrations import migration_status, upgrade_all
+    from community.plugins.services import drop_plugin_data, enable_plugin, get_plugin
+    from tests.test_migrations import empty_database
+
+    with empty_database(tmp_path) as url:
+        app = create_app(
+            {"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance")}
+        )
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()  # core only
+            assert "hello_newcomers" not in inspect(db.engine).get_table_names()
+            enable_plugin("hello")
+            assert "hello_newcomers" in inspect(db.engine).get_table_names()
+            current, head = migration_status(get_plugin("hello"))
+            assert current == head is not None
+            drop_plugin_data("hello")
+            tables = inspect(db.engine).get_table_names()
+            assert "hello_newcomers" not in tables and "alembic_version_hello" not in tables
+            assert state_key("hello", "enabled") not in stored_settings()
+            assert "hello" in upgrade_all()  # `community db upgrade` brings it back
+            assert "hello_newcomers" in inspect(db.engine).get_table_names()
+            db.session.remove()
+            db.engine.dispose()
+
+
+class TestUnloadable:
+    @pytest.fixture
+    def app_config(self):
+        return {"PLUGINS": ["tests.plugins.unloadable", "tests.plugins.wrapper"]}
+
+    def test_the_site_starts_and_the_admin_page_says_why(self, client, admin, create_space):
+        create_space()
+        assert client.get("/").status_code == 200
+        host = current_host()
+        assert "some_missing_dependency" in host.plugins["unloadable"].load_error
+        assert "wrapper" in host.plugins["wrapper"].load_error
+        page = client.get("/admin/plugins/").get_data(as_text=True)
+        row = page[page.index('id="plugin-unloadable"') :][:1500]
+        assert "Cannot be loaded" in row
+        detail = client.get("/admin/plugins/unloadable").get_data(as_text=True)
+        assert "some_missing_dependency" in detail
+        response = client.submit("/admin/plugins/unloadable/enable")
+        assert response.status_code == 302
+        assert not host.is_enabled("unloadable")
