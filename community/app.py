@@ -42,8 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from community.plugins import create_plugin_host
 
-    host = create_plugin_host(app)
-    host.pm.hook.community_app_created.call_historic(kwargs={"app": app})
+    # Discovers and registers plugins; each gets community_app_created as it registers.
+    create_plugin_host(app)
     return app
 
 
@@ -99,23 +99,14 @@ def _refuse_nul_bytes() -> None:
 
 
 def _reset_request_state(exc: BaseException | None = None) -> None:
-    """Drop per-request state kept on g (the signed-in user, permission and settings caches).
+    """Drop everything kept on g (the signed-in user, permission and settings caches, and any
+    plugin's per-request cache).
 
     An app context normally lives for one request; in tests and CLI code one app context can
     span several requests, and nothing of one may be seen by the next.
     """
-    from community.permissions import clear_cache
-
-    for name in (
-        "_login_user",
-        "_flask_babel",
-        "site_settings",
-        "stored_settings",
-        "plugins_enabled",
-        "user_badges",
-    ):
+    for name in list(g):
         g.pop(name, None)
-    clear_cache()
 
 
 def _select_locale() -> str:

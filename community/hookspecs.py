@@ -82,7 +82,8 @@ def community_user_registered(user: User) -> None:
 
 @hookspec
 def community_topic_created(topic: Topic, post: Post) -> None:
-    """Called after a topic and its opening post were created.
+    """Called after a topic and its opening post were published: at once when created, or
+    when a moderator released a topic that a gate held for review.
 
     :param topic: the new topic (question, idea or discussion).
     :param post: its opening post.
@@ -92,10 +93,35 @@ def community_topic_created(topic: Topic, post: Post) -> None:
 
 @hookspec
 def community_post_created(post: Post) -> None:
-    """Called after an answer, reply or comment was added to an existing topic. Not called for
-    a topic's opening post (see :func:`community_topic_created`).
+    """Called after an answer, reply or comment was published in an existing topic: at once
+    when created, or when a moderator released a post that a gate held for review. Not called
+    for a topic's opening post (see :func:`community_topic_created`).
 
     :param post: the new post; ``post.parent_id`` is set for comments.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_held(post: Post, reason: str) -> None:
+    """Called after a new topic, answer, reply or comment was saved but held for review,
+    because a gate returned :class:`community.plugins.Hold`. Only its author and the space's
+    moderators see it; it counts nowhere; ``community_topic_created`` or
+    ``community_post_created`` follow when a moderator releases it.
+
+    :param post: the held post (``post.is_opening`` for a new topic; ``post.held_reason``).
+    :param reason: the reason the gate gave.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_released(post: Post, actor: User) -> None:
+    """Called after a moderator published a post held for review, just before the
+    ``community_topic_created`` or ``community_post_created`` event for it.
+
+    :param post: the post, now visible to everyone who may see its topic.
+    :param actor: the moderator who released it.
     :return: ignored.
     """
 
@@ -246,11 +272,15 @@ def community_post_gate(
     body: str,
 ) -> str | None:
     """Asked before a topic, answer, reply or comment is written or edited; a plugin may
-    refuse it (e.g. a word filter, a crisis read-only mode).
+    refuse it (e.g. a word filter, a crisis read-only mode) or hold it for a moderator's
+    review (e.g. a newcomer's first posts).
 
-    Every implementation is asked; the first refusal wins and nothing is written. An
-    implementation that raises refuses the write with a generic message (fail closed) and is
-    logged with its plugin's name.
+    Every implementation is asked; the first refusal wins and nothing is written. Without a
+    refusal, the first :class:`community.plugins.Hold` wins: the post is saved but only its
+    author and the space's moderators see it until a moderator publishes it (see
+    :func:`community_post_held`). An edit cannot be held: a ``Hold`` on ``post.edit`` refuses
+    the edit. An implementation that raises refuses the write with a generic message (fail
+    closed) and is logged with its plugin's name.
 
     :param user: who is writing.
     :param action: ``"topic.create"``, ``"post.create"``, ``"comment.create"`` or
@@ -261,7 +291,7 @@ def community_post_gate(
     :param title: the topic's title for ``topic.create`` and for edits of an opening post.
     :param body: the Markdown the user wrote.
     :return: ``None`` to allow; a translated sentence to refuse, shown to the user beside
-        what they typed.
+        what they typed; a :class:`community.plugins.Hold` to hold it for review.
     """
 
 

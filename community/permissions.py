@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "post.restore",  # obj: Post
         "post.vote",  # obj: Post
         "post.view_deleted",  # obj: Post — read the text of a deleted post
+        "post.release",  # obj: Post — publish a post held for review
         "user.view",  # obj: User
         "admin.access",  # obj: None
     }
@@ -159,6 +160,10 @@ def _space_visible(user: Any, space: Any) -> bool:
     return True
 
 
+def _owns(user: Any, obj: Any) -> bool:
+    return bool(user.is_authenticated and user.id == obj.author_id)
+
+
 def _may_write(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_confirmed)
 
@@ -191,11 +196,15 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
         moderator = _moderates(user, obj.space_id)
         if obj.deleted_at is not None and not moderator:
             return False
+        if obj.held_at is not None and not (moderator or _owns(user, obj)):
+            return False
         if verb == "view":
             return True
         if verb == "moderate":
             return moderator
         if verb in ("reply", "comment"):
+            if obj.held_at is not None:
+                return False  # nothing is added to a topic waiting for review
             return _may_write(user) and (not obj.is_locked or moderator)
         if verb == "accept":
             if not obj.is_question or not _may_write(user):
@@ -210,9 +219,13 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
         if not can("topic.view", topic, user):
             return False
         moderator = _moderates(user, topic.space_id)
-        own = user.is_authenticated and user.id == obj.author_id
+        own = _owns(user, obj)
+        if obj.held_at is not None and not (own or moderator):
+            return False
         if verb == "view":
             return True
+        if verb == "release":
+            return obj.held_at is not None and obj.deleted_at is None and moderator
         if verb == "view_deleted":
             return own or moderator
         if verb == "edit":
@@ -228,6 +241,7 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
                 _may_write(user)
                 and not own
                 and obj.deleted_at is None
+                and obj.held_at is None
                 and not topic.is_locked
                 and obj.parent_id is None
             )

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pluggy
 import pytest
 from sqlalchemy import inspect
 
@@ -52,7 +51,7 @@ def test_disabling_makes_hooks_slots_routes_and_templates_inert(
     assert "topic_created" in _names()
     page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
     assert "Recorded topic" in page
-    assert client.get("/admin/plugins/recorder/").status_code == 200
+    assert client.get("/admin/plugins/recorder/pages/").status_code == 200
 
     response = client.submit("/admin/plugins/recorder/disable")
     assert response.status_code == 302
@@ -62,7 +61,7 @@ def test_disabling_makes_hooks_slots_routes_and_templates_inert(
     assert _names() == []  # no listener ran
     page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
     assert "Recorded topic" not in page  # no slot fragment
-    assert client.get("/admin/plugins/recorder/").status_code == 404  # no route
+    assert client.get("/admin/plugins/recorder/pages/").status_code == 404  # no route
 
     client.submit("/admin/plugins/recorder/enable")
     assert "Recorded topic" in client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
@@ -140,16 +139,34 @@ def test_entry_point_plugins_start_disabled_and_config_plugins_enabled(app):
     assert host.is_enabled("recorder")
 
 
-def test_a_hook_without_a_spec_fails_loudly(database_url, tmp_path):
-    with pytest.raises(pluggy.PluginValidationError, match="community_topic_craeted"):
-        create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "INSTANCE_PATH": str(tmp_path),
-                "PLUGINS": ["tests.plugins.typo"],
-            }
-        )
+def test_a_misspelt_hook_or_a_failing_start_leaves_the_plugin_out_loudly(
+    database_url, tmp_path, caplog
+):
+    """One broken plugin must not take the site down: it is left out, logged with its name,
+    shown as "cannot be loaded", and refuses to be enabled."""
+    from community.plugins.services import enable_plugin
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path),
+            "PLUGINS": ["tests.plugins.typo", "tests.plugins.badstart", "tests.plugins.recorder"],
+        }
+    )
+    with app.app_context():
+        host = current_host()
+        assert "community_topic_craeted: no such Community hook" in host.plugins["typo"].load_error
+        assert "no licence key" in host.plugins["badstart"].load_error
+        assert not host.pm.is_registered(host.plugins["typo"].module or object())
+        assert host.pm.get_plugin("typo") is None and host.pm.get_plugin("badstart") is None
+        assert host.is_enabled("recorder")  # the others load as usual
+        with pytest.raises(RuntimeError, match="cannot be loaded"):
+            enable_plugin("typo")
+        assert app.test_client().get("/healthz").status_code == 200
+        db.session.remove()
+        db.engine.dispose()
+    assert "plugin typo could not be loaded" in caplog.text
 
 
 def test_every_slot_a_template_names_exists():
@@ -226,7 +243,7 @@ def test_settings_form_validates_and_keeps_what_was_typed(client, admin):
         ("post", "/admin/plugins/hello/enable"),
         ("post", "/admin/plugins/recorder/disable"),
         ("post", "/admin/plugins/recorder/clear"),
-        ("get", "/admin/plugins/recorder/"),  # a plugin's own admin page (admin_blueprint)
+        ("get", "/admin/plugins/recorder/pages/"),  # a plugin's own admin page (admin_blueprint)
     ],
 )
 def test_non_admins_are_refused_and_nothing_changes(client, create_user, method, url):
@@ -356,3 +373,30 @@ class TestUnloadable:
         response = client.submit("/admin/plugins/unloadable/enable")
         assert response.status_code == 302
         assert not host.is_enabled("unloadable")
+
+
+class TestSessionBreaker:
+    """A plugin whose query fails in the database: the session is rolled back and the request
+    goes on (on PostgreSQL a failed statement aborts the whole transaction)."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"PLUGINS": ["tests.plugins.sessionbreaker"]}
+
+    def test_listener_slot_and_filter_failures_leave_a_usable_session(
+        self, client, create_user, create_space, create_topic, create_post
+    ):
+        asker = create_user("asker")
+        topic = create_topic(asker, create_space())
+        answer = create_post(create_user("helper"), topic, "breakfilter: try this")
+        assert answer.body_html.startswith("<p>breakfilter")  # the filter was skipped
+        client.login("asker")
+        response = client.submit(f"/p/{answer.id}/accept")
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"], follow_redirects=True)
+        assert page.status_code == 200
+        assert "Answer accepted" in page.get_data(as_text=True)
+        db.session.remove()
+        from community.topics.models import Topic
+
+        assert db.session.get(Topic, topic.id).accepted_answer_id == answer.id

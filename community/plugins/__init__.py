@@ -32,6 +32,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "SLOTS",
     "Badge",
+    "Hold",
     "PluginHost",
     "PluginInfo",
     "Setting",
@@ -42,6 +43,7 @@ __all__ = [
     "plugin_manager",
     "plugin_settings",
     "plugin_static_url",
+    "prefetch_badges",
     "render_slot",
     "state_key",
     "user_badges",
@@ -113,33 +115,61 @@ def render_slot(slot: str, **context: Any) -> Markup:
     return Markup("\n").join(pieces)
 
 
-def ask_gates(gate: str, **kwargs: Any) -> str | None:
-    """Ask every enabled implementation of a gate hook; return the first refusal, or None.
+class Hold:
+    """What a ``community_post_gate`` implementation returns to let a post be saved but hold
+    it for a moderator's review instead of publishing it (e.g. a newcomer's first post).
+
+    :param reason: why, shown to the author and to moderators (translate it).
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = str(reason)
+
+    def __repr__(self) -> str:
+        return f"Hold({self.reason!r})"
+
+
+def ask_gates(gate: str, **kwargs: Any) -> str | Hold | None:
+    """Ask every enabled implementation of a gate hook. A refusal (a non-empty string) wins
+    at once; otherwise the first :class:`Hold`, if any; otherwise None (allowed).
 
     A gate that raises refuses (fail closed): a broken filter must not let writes through.
     """
     host = current_host()
+    hold = None
     for impl in host.implementations(gate):
         try:
-            reason = host.call(impl, kwargs)
+            answer = host.call(impl, kwargs)
         except Exception as exc:
             host.record_failure(impl.plugin_name, gate, exc)
             return _("This cannot be saved right now. Please try again later.")
-        if reason:
-            return str(reason)
-    return None
+        if isinstance(answer, Hold):
+            hold = hold or answer
+        elif answer:
+            return str(answer)
+    return hold
 
 
 def apply_filter(name: str, value: Any, **kwargs: Any) -> Any:
     """Pass ``value`` through every enabled implementation of a filter hook in turn. An
     implementation that raises is recorded and skipped."""
+    from community.extensions import db
+
     host = current_host()
+    caller = getattr(host.pm.hook, name)
+    # The value travels under the name of the hook's first parameter (e.g. ``html``).
+    value_name = caller.spec.argnames[0]
     for impl in host.implementations(name):
-        first, *rest = impl.argnames
+        arguments = {**kwargs, value_name: value}
         try:
-            result = impl.function(**{first: value}, **{arg: kwargs[arg] for arg in rest})
+            # Filters run in the middle of a write: a savepoint keeps a plugin's failed
+            # query from undoing the write's work so far.
+            with db.session.begin_nested():
+                result = host.call(impl, arguments)
         except Exception as exc:
-            host.record_failure(impl.plugin_name, name, exc)
+            host.record_failure(impl.plugin_name, name, exc, recover=False)
             continue
         if result is not None:
             value = result
@@ -215,8 +245,9 @@ def user_badges(user: Any) -> list[Badge]:
 
 
 def admin_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
-    """A blueprint for a plugin's admin pages: mounted under ``/admin/plugins/<name>`` and
-    open to administrators only (others get 403, visitors are sent to sign in).
+    """A blueprint for a plugin's admin pages: mounted under ``/admin/plugins/<name>/pages``
+    (beside the plugin's page of core, ``/admin/plugins/<name>``) and open to administrators
+    only (others get 403, visitors are sent to sign in).
 
     Register it in ``community_app_created`` with ``app.register_blueprint(bp)``; link to it
     from the ``admin.nav`` slot.
@@ -225,7 +256,7 @@ def admin_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
 
     from community.permissions import require
 
-    options.setdefault("url_prefix", f"/admin/plugins/{name}")
+    options.setdefault("url_prefix", f"/admin/plugins/{name}/pages")
     bp = Blueprint(f"{name}_admin", import_name, **options)
 
     @bp.before_request

@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import pluggy
 from flask import Flask, current_app, has_app_context, has_request_context, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from community import hookspecs
 
@@ -110,6 +111,7 @@ class PluginHost:
         # This process's failures, by plugin name; the admin page also reads the database.
         self.failures: dict[str, Failure] = {}
         self._failure_written: dict[str, tuple[str, float]] = {}
+        self.unwritten_failures: set[str] = set()
         self._enabled: frozenset[str] | None = None
         self._endpoint_owner: dict[str, str] | None = None
         # Slots each plugin has filled in this process (shown on the admin's plugin page).
@@ -119,6 +121,9 @@ class PluginHost:
     # --- discovery ---------------------------------------------------------------------------
 
     def load(self) -> None:
+        # Recorded before any plugin registers, so that pluggy calls it for each plugin as it
+        # registers: a plugin that raises in it is caught by _load, like any loading error.
+        self.pm.hook.community_app_created.call_historic(kwargs={"app": self.app})
         for name in CORE_PLUGINS:
             self.pm.register(importlib.import_module(name), name=name)
             self.core_names.add(name)
@@ -132,7 +137,8 @@ class PluginHost:
             if ep.dist is not None:
                 _describe_from_distribution(info, ep.dist)
             self._load(info, ep.load)
-        # An implementation of a hook that has no spec is a bug in a plugin: fail loudly.
+        # Every implementation has a spec by now (_load refuses a plugin with one that has
+        # none); this guards core's own modules.
         self.pm.check_pending()
         for info in self.plugins.values():
             if info.load_error is None:
@@ -140,13 +146,19 @@ class PluginHost:
 
     def _load(self, info: PluginInfo, loader: Any) -> None:
         self.plugins[info.name] = info
+        plugin = None
         try:
             plugin = loader()
             _check_no_wrappers(plugin)
             self.pm.register(plugin, name=info.name)
+            _check_specs(self.pm, plugin)
         except Exception as exc:
+            # A broken plugin must not take the site down: it is left out, logged loudly and
+            # shown as "cannot be loaded" on the admin page and by `community plugins list`.
             log.exception("plugin %s could not be loaded", info.name)
             info.load_error = "".join(traceback.format_exception_only(exc)).strip()
+            if plugin is not None and self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
             return
         info.module = plugin
         module = inspect.getmodule(plugin) or plugin
@@ -268,8 +280,16 @@ class PluginHost:
 
     # --- failures ----------------------------------------------------------------------------
 
-    def record_failure(self, name: str, where: str, exc: BaseException) -> None:
+    def record_failure(
+        self, name: str, where: str, exc: BaseException, *, recover: bool = True
+    ) -> None:
+        """Log and record a plugin's failure. When the plugin broke the database session,
+        roll it back (``recover``) so that the rest of the request can still use it."""
         log.error("plugin %s failed in %s", name, where, exc_info=exc)
+        if recover and has_app_context() and isinstance(exc, SQLAlchemyError):
+            from community.extensions import db
+
+            db.session.rollback()
         if name in self.core_names:
             return
         message = "".join(traceback.format_exception_only(exc)).strip()[:2000]
@@ -288,6 +308,13 @@ class PluginHost:
             g.setdefault("plugin_failures", {})[name] = value
         elif has_app_context():
             _write_failure(name, value)
+        else:
+            # Start-up, before any database is at hand: only this process knows.
+            self.unwritten_failures.add(name)
+
+    def forget_written_failure(self, name: str) -> None:
+        """After an admin cleared it, the next failure is written at once."""
+        self._failure_written.pop(name, None)
 
     def write_request_failures(self, exc: BaseException | None = None) -> None:
         """teardown_request: record the failures of this request in the database."""
@@ -337,6 +364,18 @@ def _describe_from_distribution(info: PluginInfo, dist: Distribution) -> None:
         for url in meta.get_all("Project-URL") or []:
             info.homepage = url.split(",", 1)[-1].strip()
             break
+
+
+def _check_specs(pm: pluggy.PluginManager, plugin: Any) -> None:
+    """Refuse a plugin that implements a hook Community does not have (a misspelt name)."""
+    unknown = sorted(
+        caller.name for caller in pm.get_hookcallers(plugin) or [] if caller.spec is None
+    )
+    if unknown:
+        raise pluggy.PluginValidationError(
+            plugin,
+            f"{', '.join(unknown)}: no such Community hook (misspelt?); see community/hookspecs.py",
+        )
 
 
 def _check_no_wrappers(plugin: Any) -> None:

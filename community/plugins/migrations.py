@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from community.extensions import db
+from community.extensions import Base, db
 from community.plugins.host import PluginInfo, current_host
 
 ENV_FOLDER = Path(__file__).resolve().parent / "alembic"
@@ -61,7 +61,9 @@ def downgrade_plugin(info: PluginInfo) -> None:
 
 
 def new_revision(info: PluginInfo, message: str, autogenerate: bool = True) -> None:
-    command.revision(alembic_config(info), message=message, autogenerate=autogenerate)
+    config = alembic_config(info)
+    config.attributes["autogenerate"] = autogenerate
+    command.revision(config, message=message, autogenerate=autogenerate)
 
 
 def migration_status(info: PluginInfo) -> tuple[str | None, str | None]:
@@ -87,8 +89,33 @@ def upgrade_all() -> list[str]:
     return done
 
 
+def table_owners() -> dict[str, str]:
+    """Which plugin each mapped table belongs to: the plugin whose package defines its model."""
+    host = current_host()
+    prefixes = [
+        (info.module_prefix, name) for name, info in host.plugins.items() if info.module_prefix
+    ]
+    owners = {}
+    for mapper in Base.registry.mappers:
+        module = mapper.class_.__module__
+        for prefix, name in prefixes:
+            if module == prefix or module.startswith(prefix + "."):
+                for table in mapper.tables:
+                    owners[table.name] = name
+    return owners
+
+
+def belongs_to(plugin: str, table: str, owners: dict[str, str]) -> bool:
+    """A table is the plugin's when the plugin's models define it; a table no model defines
+    any more (to be dropped) is the plugin's when it is named after the plugin."""
+    if table in owners:
+        return owners[table] == plugin
+    return table.startswith(plugin + "_") and table not in db.metadata.tables
+
+
 def is_plugin_table(name: str) -> bool:
     """Tables core's own migrations leave alone: plugins' tables and version tables."""
     if name.startswith("alembic_version_"):
         return True
-    return any(name.startswith(plugin + "_") for plugin in current_host().plugins)
+    owners = table_owners()
+    return any(belongs_to(plugin, name, owners) for plugin in current_host().plugins)

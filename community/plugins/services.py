@@ -41,17 +41,24 @@ def disable_plugin(name: str) -> None:
 
 
 def clear_failure(name: str) -> None:
-    current_host().failures.pop(name, None)
+    host = current_host()
+    host.failures.pop(name, None)
+    host.unwritten_failures.discard(name)
+    host.forget_written_failure(name)
     delete_settings([state_key(name, "error")])
 
 
 def last_failure(name: str) -> dict[str, Any] | None:
-    """The plugin's last recorded failure in any process, or in this one."""
+    """The plugin's last failure as recorded in the database (by any process), or one this
+    process met at start-up, before it could write it."""
     stored = stored_settings().get(state_key(name, "error"))
-    local = current_host().failures.get(name)
-    if local and (not stored or local.at > stored.get("at", 0)):
+    if stored:
+        return stored
+    host = current_host()
+    local = host.failures.get(name)
+    if local and name in host.unwritten_failures:
         return {"where": local.where, "message": local.message, "at": local.at}
-    return stored
+    return None
 
 
 def drop_plugin_data(name: str) -> None:

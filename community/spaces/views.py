@@ -72,7 +72,12 @@ def new_topic(slug: str):
         except Refused as refusal:
             show_refusal(form, refusal, "body")
         else:
-            flash(_("Your topic is published."), "success")
+            if topic.held_at is not None:
+                from community.topics.views import held_message
+
+                flash(held_message(queries.opening_post(topic).held_reason), "info")
+            else:
+                flash(_("Your topic is published."), "success")
             return redirect(url_for("topics.topic", topic_id=topic.id, slug=topic.slug))
     status = 400 if form.errors else 200
     return render_template("topics/new.html", space=space, form=form), status

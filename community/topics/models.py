@@ -58,6 +58,9 @@ class Topic(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("topics.id", ondelete="SET NULL"), index=True
     )
+    # Set while the opening post waits for a moderator's review (a plugin's gate held it):
+    # only its author and the space's moderators see the topic, and it counts nowhere.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Ideas only; other kinds keep None.
     status: Mapped[str | None] = mapped_column(String(32))
     accepted_answer_id: Mapped[int | None] = mapped_column(
@@ -109,6 +112,10 @@ class Post(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set while the post waits for a moderator's review, with the reason a plugin's gate
+    # gave: only its author and the space's moderators see it, and it counts nowhere.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_reason: Mapped[str | None] = mapped_column(String(300))
     # Denormalized, changed in SQL by the vote service.
     score: Mapped[int] = mapped_column(default=0, server_default="0")
     upvotes: Mapped[int] = mapped_column(default=0, server_default="0")

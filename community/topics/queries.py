@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import User
@@ -21,7 +21,11 @@ IDEA_SORTS = ("votes", "newest")
 def visible_topics(viewer: Any) -> Select:
     return (
         select(Topic)
-        .where(Topic.space_id.in_(visible_space_ids(viewer)), Topic.deleted_at.is_(None))
+        .where(
+            Topic.space_id.in_(visible_space_ids(viewer)),
+            Topic.deleted_at.is_(None),
+            Topic.held_at.is_(None),
+        )
         .options(selectinload(Topic.tags))
     )
 
@@ -52,11 +56,29 @@ def space_topics(viewer: Any, space: Space, filter_name: str, sort: str) -> Sele
     return filter_topics(stmt, filter_name, sort)
 
 
-def answers_for(topic: Topic) -> Select:
+def opening_post(topic: Topic) -> Post:
+    return db.session.scalars(
+        select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
+    ).one()
+
+
+def _unheld_or_own(viewer: Any, topic: Topic) -> Any:
+    """Posts held for review are seen by their authors and the space's moderators only."""
+    if can("space.moderate", topic.space, viewer):
+        return true()
+    if viewer.is_authenticated:
+        return or_(Post.held_at.is_(None), Post.author_id == viewer.id)
+    return Post.held_at.is_(None)
+
+
+def answers_for(topic: Topic, viewer: Any) -> Select:
     """Replies to a topic. Questions: the accepted answer first, then by votes; others in the
     order they were written."""
     stmt = select(Post).where(
-        Post.topic_id == topic.id, Post.is_opening.is_(False), Post.parent_id.is_(None)
+        Post.topic_id == topic.id,
+        Post.is_opening.is_(False),
+        Post.parent_id.is_(None),
+        _unheld_or_own(viewer, topic),
     )
     if topic.is_question:
         accepted_first = case((Post.id == topic.accepted_answer_id, 0), else_=1)
@@ -64,11 +86,15 @@ def answers_for(topic: Topic) -> Select:
     return stmt.order_by(Post.created_at, Post.id)
 
 
-def comments_for(post_ids: list[int]) -> dict[int, list[Post]]:
+def comments_for(post_ids: list[int], topic: Topic, viewer: Any) -> dict[int, list[Post]]:
     by_parent: dict[int, list[Post]] = {pid: [] for pid in post_ids}
     if not post_ids:
         return by_parent
-    stmt = select(Post).where(Post.parent_id.in_(post_ids)).order_by(Post.created_at, Post.id)
+    stmt = (
+        select(Post)
+        .where(Post.parent_id.in_(post_ids), _unheld_or_own(viewer, topic))
+        .order_by(Post.created_at, Post.id)
+    )
     for comment in db.session.scalars(stmt):
         if comment.parent_id is not None:
             by_parent[comment.parent_id].append(comment)
@@ -91,7 +117,9 @@ def _visible_answers_by(viewer: Any, user: User) -> list[Any]:
         Post.is_opening.is_(False),
         Post.parent_id.is_(None),
         Post.deleted_at.is_(None),
+        Post.held_at.is_(None),
         Topic.deleted_at.is_(None),
+        Topic.held_at.is_(None),
         Topic.kind == "question",
         Topic.space_id.in_(visible_space_ids(viewer)),
     ]
@@ -114,7 +142,10 @@ def user_stats(viewer: Any, user: User) -> dict[str, int]:
         db.session.execute(
             select(Topic.kind, func.count())
             .where(
-                Topic.author_id == user.id, Topic.deleted_at.is_(None), Topic.space_id.in_(spaces)
+                Topic.author_id == user.id,
+                Topic.deleted_at.is_(None),
+                Topic.held_at.is_(None),
+                Topic.space_id.in_(spaces),
             )
             .group_by(Topic.kind)
         ).all()

@@ -46,6 +46,7 @@ def recount_topics(topic_ids: Collection[int] | None = None) -> None:
         Post.is_opening.is_(False),
         Post.parent_id.is_(None),
         Post.deleted_at.is_(None),
+        Post.held_at.is_(None),
     )
     opening_score = select(Post.score).where(Post.topic_id == Topic.id, Post.is_opening.is_(True))
     stmt = update(Topic).values(
@@ -60,7 +61,9 @@ def recount_topics(topic_ids: Collection[int] | None = None) -> None:
 def recount_spaces(space_ids: Collection[int] | None = None) -> None:
     """Topic and post counts of the given spaces (of every space when ``None``); recount
     their topics first."""
-    live_topic = and_(Topic.space_id == Space.id, Topic.deleted_at.is_(None))
+    live_topic = and_(
+        Topic.space_id == Space.id, Topic.deleted_at.is_(None), Topic.held_at.is_(None)
+    )
     topics = select(func.count()).select_from(Topic).where(live_topic)
     posts = select(func.coalesce(func.sum(1 + Topic.reply_count), 0)).where(live_topic)
     stmt = update(Space).values(

@@ -23,7 +23,7 @@ from community.errors import Refused
 from community.extensions import db
 from community.markdown import render_markdown, sanitize_html
 from community.permissions import can
-from community.plugins import apply_filter, ask_gates, fire
+from community.plugins import Hold, apply_filter, ask_gates, fire
 from community.spaces.models import Space, TopicKind
 from community.topics.models import (
     DEFAULT_IDEA_STATUS,
@@ -128,8 +128,10 @@ def _gate(
     post: Post | None,
     title: str | None,
     body: str,
-) -> None:
-    reason = ask_gates(
+) -> Hold | None:
+    """Ask the plugins' gates: raise :class:`Refused` on a refusal, return a :class:`Hold`
+    when the post is to wait for review, None when it may be published."""
+    answer = ask_gates(
         "community_post_gate",
         user=user,
         action=action,
@@ -139,8 +141,18 @@ def _gate(
         title=title,
         body=body,
     )
-    if reason:
-        raise Refused(reason, "body")
+    if isinstance(answer, Hold):
+        return answer
+    if answer:
+        raise Refused(answer, "body")
+    return None
+
+
+def _publish_event(post: Post) -> None:
+    if post.is_opening:
+        fire("community_topic_created", topic=post.topic, post=post)
+    else:
+        fire("community_post_created", post=post)
 
 
 def create_topic(
@@ -153,7 +165,7 @@ def create_topic(
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
-    _gate(author, "topic.create", space, None, None, title, body)
+    hold = _gate(author, "topic.create", space, None, None, title, body)
     now = utcnow()
     topic = Topic(
         space_id=space.id,
@@ -164,6 +176,7 @@ def create_topic(
         created_at=now,
         last_activity_at=now,
         status=DEFAULT_IDEA_STATUS if kind == TopicKind.IDEA else None,
+        held_at=now if hold else None,
     )
     topic.tags = _tags_for(tag_names)
     post = Post(
@@ -173,12 +186,18 @@ def create_topic(
         body_source=body,
         body_html=_render(body),
         created_at=now,
+        held_at=now if hold else None,
+        held_reason=hold.reason[:300] if hold else None,
     )
     db.session.add_all([topic, post])
     db.session.flush()
-    _bump_space(space.id, topics=1, posts=1)
+    if hold is None:
+        _bump_space(space.id, topics=1, posts=1)
     db.session.commit()
-    fire("community_topic_created", topic=topic, post=post)
+    if hold is not None:
+        fire("community_post_held", post=post, reason=hold.reason)
+    else:
+        fire("community_topic_created", topic=topic, post=post)
     return topic
 
 
@@ -190,12 +209,15 @@ def create_post(author: User, topic: Topic, body: str, parent: Post | None = Non
             raise Refused(_("This topic is locked: no new replies."))
         raise Refused(_("You may not reply here."))
     if parent is not None and (
-        parent.topic_id != topic.id or parent.parent_id is not None or parent.deleted_at
+        parent.topic_id != topic.id
+        or parent.parent_id is not None
+        or parent.deleted_at
+        or parent.held_at
     ):
         raise Refused(_("You can comment only on a visible post of this topic."))
     body = clean_body(body)
     action = "comment.create" if parent is not None else "post.create"
-    _gate(author, action, topic.space, topic, parent, None, body)
+    hold = _gate(author, action, topic.space, topic, parent, None, body)
     now = utcnow()
     post = Post(
         topic_id=topic.id,
@@ -204,22 +226,63 @@ def create_post(author: User, topic: Topic, body: str, parent: Post | None = Non
         body_source=body,
         body_html=_render(body),
         created_at=now,
+        held_at=now if hold else None,
+        held_reason=hold.reason[:300] if hold else None,
     )
     db.session.add(post)
+    db.session.flush()
+    if hold is None:
+        _count_published(post, now)
+    db.session.commit()
+    if hold is not None:
+        fire("community_post_held", post=post, reason=hold.reason)
+    else:
+        fire("community_post_created", post=post)
+    return post
+
+
+def _count_published(post: Post, now: Any) -> None:
+    """Counters and activity for a post that has just become visible to everyone."""
+    topic = post.topic
+    if post.is_opening:
+        _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
+        return
     values: dict[str, Any] = {"last_activity_at": now}
-    if parent is None:
+    if post.parent_id is None:
         values["reply_count"] = Topic.reply_count + 1
         _bump_space(topic.space_id, posts=1)
-        if topic.first_answer_at is None and author.id != topic.author_id:
+        if topic.first_answer_at is None and post.author_id != topic.author_id:
             db.session.execute(
                 update(Topic)
                 .where(Topic.id == topic.id, Topic.first_answer_at.is_(None))
                 .values(first_answer_at=now)
             )
     db.session.execute(update(Topic).where(Topic.id == topic.id).values(**values))
+
+
+def release_post(actor: User, post: Post) -> None:
+    """Publish a post that a plugin's gate held for review: from now on everyone who may see
+    the topic sees it, it counts, and the plugins hear of it as a new topic or post."""
+    if not can("post.release", post, actor):
+        raise Refused(_("Only moderators of this space can publish a post held for review."))
+    now = utcnow()
+    # Only the request that actually clears the hold publishes (two moderators at once).
+    released = _rowcount(
+        update(Post)
+        .where(Post.id == post.id, Post.held_at.is_not(None))
+        .values(held_at=None, held_reason=None)
+    )
+    if not released:
+        db.session.rollback()
+        return
+    if post.is_opening:
+        db.session.execute(update(Topic).where(Topic.id == post.topic_id).values(held_at=None))
+    db.session.refresh(post)
+    db.session.refresh(post.topic)
+    _count_published(post, now)
     db.session.commit()
-    fire("community_post_created", post=post)
-    return post
+    fire("community_post_released", post=post, actor=actor)
+    _publish_event(post)
 
 
 def edit_post(
@@ -231,7 +294,9 @@ def edit_post(
     topic = post.topic
     new_title = clean_title(title) if (post.is_opening and title is not None) else None
     tag_names = parse_tags(tags) if (post.is_opening and tags is not None) else None
-    _gate(editor, "post.edit", topic.space, topic, post, new_title, body)
+    if _gate(editor, "post.edit", topic.space, topic, post, new_title, body) is not None:
+        # An edit cannot be held: it would hide a post others have already seen.
+        raise Refused(_("This change needs a moderator's review: it cannot be saved."), "body")
     if body == post.body_source and (new_title is None or new_title == topic.title):
         if tag_names is not None:
             topic.tags = _tags_for(tag_names)
@@ -268,8 +333,9 @@ def delete_post(actor: User, post: Post) -> None:
     post.deleted_by_id = actor.id
     if post.is_opening:
         topic.deleted_at = now
-        _bump_space(topic.space_id, topics=-1, posts=-(1 + topic.reply_count))
-    elif post.parent_id is None:
+        if topic.held_at is None:
+            _bump_space(topic.space_id, topics=-1, posts=-(1 + topic.reply_count))
+    elif post.parent_id is None and post.held_at is None:
         db.session.execute(
             update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count - 1)
         )
@@ -289,8 +355,9 @@ def restore_post(actor: User, post: Post) -> None:
     post.deleted_by_id = None
     if post.is_opening:
         topic.deleted_at = None
-        _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
-    elif post.parent_id is None:
+        if topic.held_at is None:
+            _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
+    elif post.parent_id is None and post.held_at is None:
         db.session.execute(
             update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count + 1)
         )
@@ -326,7 +393,7 @@ def move_topic(actor: User, topic: Topic, target_space: Space) -> None:
         db.session.rollback()
         raise Refused(_("Someone else changed this topic meanwhile; please look again."))
     db.session.refresh(topic)
-    if topic.deleted_at is None:
+    if topic.deleted_at is None and topic.held_at is None:
         posts = 1 + topic.reply_count
         _bump_space(previous_space.id, topics=-1, posts=-posts)
         _bump_space(target_space.id, topics=1, posts=posts)
@@ -351,6 +418,8 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
         )
     if target.deleted_at is not None:
         raise Refused(_("That topic is deleted: restore it first."), "target")
+    if source.held_at is not None or target.held_at is not None:
+        raise Refused(_("A topic waiting for review cannot be merged."), "target")
     if not can("topic.moderate", target, actor):
         raise Refused(_("Only moderators of both spaces can merge these topics."), "target")
     if source.kind != target.kind:
@@ -479,9 +548,10 @@ def cast_vote(user: User, post: Post, value: int) -> int | None:
         if user.is_authenticated and user.id == post.author_id:
             raise Refused(_("You cannot vote on your own post."))
         raise Refused(_("You may not vote on this post."))
-    reason = ask_gates("community_vote_gate", user=user, post=post, value=value)
-    if reason:
-        raise Refused(reason)
+    answer = ask_gates("community_vote_gate", user=user, post=post, value=value)
+    if answer:
+        # A vote cannot wait for review: a Hold refuses it with its reason.
+        raise Refused(answer.reason if isinstance(answer, Hold) else answer)
     existing = db.session.scalar(
         select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id)
     )
@@ -540,7 +610,12 @@ def accept_answer(actor: User, answer: Post) -> None:
     topic = answer.topic
     if not can("topic.accept", topic, actor):
         raise Refused(_("Only the asker, staff or a moderator can accept an answer."))
-    if answer.is_opening or answer.parent_id is not None or answer.deleted_at is not None:
+    if (
+        answer.is_opening
+        or answer.parent_id is not None
+        or answer.deleted_at is not None
+        or answer.held_at is not None
+    ):
         raise Refused(_("Only an answer can be accepted."))
     previous_id = topic.accepted_answer_id
     if previous_id == answer.id:

@@ -76,12 +76,10 @@ def render_topic(
     move_form: MoveTopicForm | None = None,
     merge_form: MergeTopicForm | None = None,
 ):
-    opening = db.session.scalars(
-        select(Post).where(Post.topic_id == topic.id, Post.is_opening.is_(True))
-    ).one()
-    page = paginate(queries.answers_for(topic), current_app.config["POSTS_PER_PAGE"])
+    opening = queries.opening_post(topic)
+    page = paginate(queries.answers_for(topic, current_user), current_app.config["POSTS_PER_PAGE"])
     post_ids = [opening.id, *(p.id for p in page.items)]
-    comments = queries.comments_for(post_ids)
+    comments = queries.comments_for(post_ids, topic, current_user)
     votes = queries.votes_of(
         current_user, post_ids + [c.id for cs in comments.values() for c in cs]
     )
@@ -161,12 +159,15 @@ def reply(topic_id: int):
         except Refused as refusal:
             show_refusal(form, refusal, "body")
         else:
-            flash(
-                _("Your answer is published.")
-                if topic.is_question
-                else _("Your reply is published."),
-                "success",
-            )
+            if post.held_at is not None:
+                flash(held_message(post.held_reason), "info")
+            else:
+                flash(
+                    _("Your answer is published.")
+                    if topic.is_question
+                    else _("Your reply is published."),
+                    "success",
+                )
             return redirect(_post_url(post))
     if topic.is_locked and not can("topic.reply", topic):
         form.body.errors = [_("This topic is locked: no new replies.")]
@@ -181,10 +182,12 @@ def comment(post_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            services.create_post(current_user, parent.topic, form.body.data, parent=parent)
+            post = services.create_post(current_user, parent.topic, form.body.data, parent=parent)
         except Refused as refusal:
             show_refusal(form, refusal, "body")
         else:
+            if post.held_at is not None:
+                flash(held_message(post.held_reason), "info")
             return redirect(_post_url(parent))
     return render_template("topics/comment.html", form=form, parent=parent), (
         400 if request.method == "POST" else 200
@@ -255,6 +258,25 @@ def delete(post_id: int):
     if post.is_opening and not can("topic.view", post.topic):
         return redirect(url_for("spaces.space", slug=post.topic.space.slug))
     return redirect(_post_url(post))
+
+
+@bp.route("/p/<id:post_id>/release", methods=["POST"])
+@login_required
+@write_limit
+def release(post_id: int):
+    post = get_visible_post(post_id)
+    _check_action_form()
+    require("post.release", post)
+    services.release_post(current_user, post)
+    flash(_("The post is published."), "success")
+    return redirect(_post_url(post))
+
+
+def held_message(reason: str | None) -> str:
+    return _(
+        "Thank you! Your post waits for a moderator's review before others can see it: %(reason)s",
+        reason=reason or "",
+    )
 
 
 @bp.route("/p/<id:post_id>/restore", methods=["POST"])

@@ -31,6 +31,7 @@ def home():
         .where(
             Topic.space_id.in_(space_ids),
             Topic.deleted_at.is_(None),
+            Topic.held_at.is_(None),
             Topic.kind == "question",
             Topic.reply_count == 0,
         )

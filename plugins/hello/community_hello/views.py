@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from community.permissions import visible_space_ids
+from community.plugins import prefetch_badges
 from community.topics.models import Topic
 from community.web.helpers import paginate
 from community_hello.models import Newcomer
@@ -26,4 +27,7 @@ def newcomers():
         .options(joinedload(Newcomer.user), joinedload(Newcomer.topic))
         .order_by(Newcomer.created_at.desc(), Newcomer.id.desc())
     )
-    return render_template("hello/newcomers.html", page=paginate(stmt, PER_PAGE))
+    page = paginate(stmt, PER_PAGE)
+    # One call of the badges hook for every name on the page.
+    prefetch_badges(newcomer.user for newcomer in page.items)
+    return render_template("hello/newcomers.html", page=page)
