@@ -163,7 +163,9 @@ def test_a_misspelt_hook_or_a_failing_start_leaves_the_plugin_out_loudly(
         assert host.is_enabled("recorder")  # the others load as usual
         with pytest.raises(RuntimeError, match="cannot be loaded"):
             enable_plugin("typo")
-        assert app.test_client().get("/healthz").status_code == 200
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/badstart").status_code == 404  # added before it failed: inert
         db.session.remove()
         db.engine.dispose()
     assert "plugin typo could not be loaded" in caplog.text

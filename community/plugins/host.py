@@ -149,21 +149,25 @@ class PluginHost:
         plugin = None
         try:
             plugin = loader()
+            self._describe_module(info, plugin)
             _check_no_wrappers(plugin)
             self.pm.register(plugin, name=info.name)
             _check_specs(self.pm, plugin)
         except Exception as exc:
             # A broken plugin must not take the site down: it is left out, logged loudly and
             # shown as "cannot be loaded" on the admin page and by `community plugins list`.
+            # Routes it added before failing stay owned by it, so they answer 404.
             log.exception("plugin %s could not be loaded", info.name)
             info.load_error = "".join(traceback.format_exception_only(exc)).strip()
             if plugin is not None and self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             return
         info.module = plugin
+
+    @staticmethod
+    def _describe_module(info: PluginInfo, plugin: Any) -> None:
         module = inspect.getmodule(plugin) or plugin
-        module_name = getattr(module, "__name__", "")
-        info.module_prefix = module_name
+        info.module_prefix = getattr(module, "__name__", "")
         file = getattr(module, "__file__", None)
         if file:
             info.path = Path(file).resolve().parent
