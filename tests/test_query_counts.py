@@ -70,3 +70,29 @@ def test_query_budget_does_not_grow_with_content(
 
     assert large == small
     assert max(large.values()) <= 15, large
+
+
+def test_an_enabled_plugin_adds_a_bounded_number_of_queries(
+    client, count_queries, create_user, create_space, enable_plugin
+):
+    """hello fills slots from its settings (read with the site settings: no query) and gives
+    badges for every name on a page in one query, whatever the number of posts."""
+    users = [create_user(f"member{i}") for i in range(5)]
+    space = create_space("routers")
+    big = services.create_topic(
+        users[0], space, "question", "The big question of all", "Body", "wifi"
+    )
+    add_content(users, space, big, n_topics=3, n_answers=3)
+    without = measure(client, count_queries, big)
+    enable_plugin("hello")
+    small = measure(client, count_queries, big)
+    add_content(users, space, big, n_topics=30, n_answers=47)
+    large = measure(client, count_queries, big)
+
+    assert large == small
+    # The badges: one query for all 50 authors of the topic page, one on the profile.
+    with_badges = ("topic", "profile")
+    assert all(small[page] == without[page] + 1 for page in with_badges)
+    assert {k: v for k, v in small.items() if k not in with_badges} == {
+        k: v for k, v in without.items() if k not in with_badges
+    }
