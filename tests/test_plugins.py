@@ -402,3 +402,19 @@ class TestSessionBreaker:
         from community.topics.models import Topic
 
         assert db.session.get(Topic, topic.id).accepted_answer_id == answer.id
+
+
+def test_badges_of_every_name_on_a_page_come_from_one_call(
+    client, create_user, create_space, create_topic, create_post
+):
+    asker = create_user("asker", staff=True)
+    topic = create_topic(asker, create_space())
+    for name in ("ann", "bob", "cid"):
+        create_post(create_user(name), topic)
+    recorder.calls.clear()
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    badge_calls = [call for name, call in recorder.calls if name == "user_badges"]
+    assert badge_calls == [{"users": ["ann", "asker", "bob", "cid"]}]
+    # Core's staff badge first, then the plugin's.
+    assert page.index("badge-staff") < page.index("badge-recorded")
+    assert page.count("badge-recorded") == 1

@@ -215,14 +215,9 @@ def prefetch_badges(users: Any) -> None:
         return
     badges: dict[int, list[Badge]] = {user_id: [] for user_id in todo}
     host = current_host()
-    for impl in host.implementations("community_user_badges"):
-        try:
-            result = host.call(impl, {"users": list(todo.values())})
-        except Exception as exc:
-            host.record_failure(impl.plugin_name, "community_user_badges", exc)
-            continue
-        core = impl.plugin_name in host.core_names
-        for user_id, extra in (result or {}).items():
+    for name, result in host.answers("community_user_badges", {"users": list(todo.values())}):
+        core = name in host.core_names
+        for user_id, extra in result.items():
             if user_id in badges:
                 fresh = [b for b in extra if b not in badges[user_id]]
                 # Core's badges (staff, moderator) come first, whatever the call order.

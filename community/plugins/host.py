@@ -250,15 +250,9 @@ class PluginHost:
     def call(self, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{name: kwargs[name] for name in impl.argnames})
 
-    def fire(self, event: str, **kwargs: Any) -> None:
-        for impl in self.implementations(event):
-            try:
-                self.call(impl, kwargs)
-            except Exception as exc:
-                self.record_failure(impl.plugin_name, event, exc)
-
-    def first(self, hook_name: str, **kwargs: Any) -> Any:
-        """The first non-``None`` answer; an implementation that raises has no opinion."""
+    def answers(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """Call the enabled implementations in turn, lazily, yielding each non-``None``
+        answer with its plugin's name; one that raises is recorded and skipped."""
         for impl in self.implementations(hook_name):
             try:
                 result = self.call(impl, kwargs)
@@ -266,21 +260,19 @@ class PluginHost:
                 self.record_failure(impl.plugin_name, hook_name, exc)
                 continue
             if result is not None:
-                return result
-        return None
+                yield impl.plugin_name, result
+
+    def fire(self, event: str, **kwargs: Any) -> None:
+        for _answer in self.answers(event, kwargs):
+            pass
+
+    def first(self, hook_name: str, **kwargs: Any) -> Any:
+        """The first non-``None`` answer (the rest are not asked)."""
+        return next((result for _name, result in self.answers(hook_name, kwargs)), None)
 
     def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Every non-``None`` answer with the name of the plugin that gave it."""
-        results = []
-        for impl in self.implementations(hook_name):
-            try:
-                result = self.call(impl, kwargs)
-            except Exception as exc:
-                self.record_failure(impl.plugin_name, hook_name, exc)
-                continue
-            if result is not None:
-                results.append((impl.plugin_name, result))
-        return results
+        return list(self.answers(hook_name, kwargs))
 
     # --- failures ----------------------------------------------------------------------------
 
