@@ -75,8 +75,9 @@ def create_plugin_host(app: Flask) -> PluginHost:
     """Discover and register every plugin; called once by :func:`community.create_app`."""
     host = PluginHost(app)
     app.extensions[EXTENSION_KEY] = host
-    host.load()
+    # Before any plugin adds request callbacks of its own in community_app_created.
     app.before_request(host.refuse_disabled_routes)
+    host.load()
     app.teardown_request(host.write_request_failures)
     # Plugins' own catalogs (translations/<lang>/LC_MESSAGES/messages.mo beside their code),
     # before core's so that core's wording wins where both translate the same text.

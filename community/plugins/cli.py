@@ -23,7 +23,9 @@ def _plugin_names(ctx: click.Context, param: click.Parameter, value: str) -> str
 def _community(*args: str) -> None:
     """Run ``community ARGS`` in a new process, which sees packages installed since this one
     started."""
-    result = subprocess.run([sys.executable, "-m", "community", *args], check=False)  # noqa: S603
+    # -P: not the current folder first on the path (a plugin's source folder, say).
+    command = [sys.executable, "-P", "-m", "community", *args]
+    result = subprocess.run(command, check=False)  # noqa: S603
     if result.returncode:
         raise click.ClickException(f"`community {' '.join(args)}` failed")
 
@@ -35,7 +37,7 @@ def _installed_entry_point_names() -> set[str]:
         "print(json.dumps(sorted(names)))"
     )
     output = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        [sys.executable, "-P", "-c", code], check=True, capture_output=True, text=True
     ).stdout
     return set(json.loads(output))
 

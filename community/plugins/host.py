@@ -136,7 +136,9 @@ class PluginHost:
             info = PluginInfo(name=ep.name)
             if ep.dist is not None:
                 _describe_from_distribution(info, ep.dist)
-            self._load(info, ep.load)
+            # A distributed plugin owns its whole top-level package (views, models), even
+            # when its entry point names a module inside it.
+            self._load(info, ep.load, package=ep.module.split(".", 1)[0])
         # Every implementation has a spec by now (_load refuses a plugin with one that has
         # none); this guards core's own modules.
         self.pm.check_pending()
@@ -144,12 +146,12 @@ class PluginHost:
             if info.load_error is None:
                 info.settings = self._declared_settings(info.name)
 
-    def _load(self, info: PluginInfo, loader: Any) -> None:
+    def _load(self, info: PluginInfo, loader: Any, package: str | None = None) -> None:
         self.plugins[info.name] = info
         plugin = None
         try:
             plugin = loader()
-            self._describe_module(info, plugin)
+            self._describe_module(info, plugin, package)
             _check_no_wrappers(plugin)
             self.pm.register(plugin, name=info.name)
             _check_specs(self.pm, plugin)
@@ -165,10 +167,11 @@ class PluginHost:
         info.module = plugin
 
     @staticmethod
-    def _describe_module(info: PluginInfo, plugin: Any) -> None:
+    def _describe_module(info: PluginInfo, plugin: Any, package: str | None) -> None:
         module = inspect.getmodule(plugin) or plugin
-        info.module_prefix = getattr(module, "__name__", "")
-        file = getattr(module, "__file__", None)
+        info.module_prefix = package or str(getattr(module, "__name__", ""))
+        top = importlib.import_module(package) if package else module
+        file = getattr(top, "__file__", None)
         if file:
             info.path = Path(file).resolve().parent
         if not info.description:
