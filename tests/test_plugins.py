@@ -418,3 +418,15 @@ def test_badges_of_every_name_on_a_page_come_from_one_call(
     # Core's staff badge first, then the plugin's.
     assert page.index("badge-staff") < page.index("badge-recorded")
     assert page.count("badge-recorded") == 1
+
+
+def test_a_failure_cleared_elsewhere_is_recorded_again_at_once(client, create_space):
+    from community.settings.service import delete_settings
+
+    create_space()
+    client.get("/")  # the broken plugin's slots raise: recorded
+    assert state_key("broken", "error") in stored_settings()
+    delete_settings([state_key("broken", "error")])  # as another process's "Clear" does
+    client.get("/")  # the same failure again, well within the throttle's minute
+    db.session.remove()
+    assert state_key("broken", "error") in stored_settings()

@@ -12,6 +12,7 @@ from community.admin.forms import ModeratorForm, SiteSettingsForm, SpaceForm, Us
 from community.errors import Refused
 from community.extensions import db
 from community.permissions import require
+from community.plugins import prefetch_badges
 from community.settings.service import save_settings, site_settings
 from community.spaces import services as space_services
 from community.spaces.models import Space
@@ -86,6 +87,7 @@ def edit_space(space_id: int | None = None):
             flash(_("The space “%(title)s” is saved.", title=space.title), "success")
             return redirect(url_for("admin.edit_space", space_id=space.id))
     moderators = space_services.moderators_of(space) if space_id else []
+    prefetch_badges(moderators)
     return render_template(
         "admin/space_form.html",
         form=form,

@@ -295,7 +295,12 @@ class PluginHost:
         now = time.time()
         self.failures[name] = Failure(where, message, now)
         last = self._failure_written.get(name)
-        if last and last[0] == f"{where}:{message}" and now - last[1] < FAILURE_WRITE_INTERVAL:
+        if (
+            last
+            and last[0] == f"{where}:{message}"
+            and now - last[1] < FAILURE_WRITE_INTERVAL
+            and self._failure_still_stored(name)
+        ):
             return
         self._failure_written[name] = (f"{where}:{message}", now)
         value = {"where": where, "message": message, "at": now}
@@ -310,6 +315,18 @@ class PluginHost:
         else:
             # Start-up, before any database is at hand: only this process knows.
             self.unwritten_failures.add(name)
+
+    @staticmethod
+    def _failure_still_stored(name: str) -> bool:
+        """False once an admin cleared it (in any process): then it is written again."""
+        if not has_app_context():
+            return True
+        from community.settings.service import stored_settings
+
+        try:
+            return state_key(name, "error") in stored_settings()
+        except SQLAlchemyError:
+            return True
 
     def forget_written_failure(self, name: str) -> None:
         """After an admin cleared it, the next failure is written at once."""

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from community.errors import Refused
 from community.permissions import require, visible_space_ids
+from community.plugins import prefetch_badges
 from community.spaces import services
 from community.spaces.models import Space
 from community.topics import queries
@@ -38,6 +39,8 @@ def space(slug: str):
     )
     visible = set(visible_space_ids())
     children = [c for c in space.children if c.id in visible]
+    moderators = services.moderators_of(space)
+    prefetch_badges(moderators)
     return render_template(
         "spaces/space.html",
         space=space,
@@ -45,7 +48,7 @@ def space(slug: str):
         page=page,
         filter_name=filter_name,
         sort=sort,
-        moderators=services.moderators_of(space),
+        moderators=moderators,
     )
 
 
