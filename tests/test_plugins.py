@@ -430,3 +430,13 @@ def test_a_failure_cleared_elsewhere_is_recorded_again_at_once(client, create_sp
     client.get("/")  # the same failure again, well within the throttle's minute
     db.session.remove()
     assert state_key("broken", "error") in stored_settings()
+
+
+def test_a_plugins_home_page_is_a_link_only_when_it_is_a_web_address(client, admin):
+    info = current_host().plugins["recorder"]
+    info.homepage = "javascript:alert(1)"
+    page = client.get("/admin/plugins/recorder").get_data(as_text=True)
+    assert "javascript:alert(1)" in page and 'href="javascript:' not in page
+    info.homepage = "https://example.com/recorder"
+    page = client.get("/admin/plugins/recorder").get_data(as_text=True)
+    assert 'href="https://example.com/recorder"' in page
