@@ -23,7 +23,11 @@ def newcomers():
     stmt = (
         select(Newcomer)
         .join(Newcomer.topic)
-        .where(Topic.space_id.in_(visible_space_ids()), Topic.deleted_at.is_(None))
+        .where(
+            Topic.space_id.in_(visible_space_ids()),
+            Topic.deleted_at.is_(None),
+            Topic.held_at.is_(None),
+        )
         .options(joinedload(Newcomer.user), joinedload(Newcomer.topic))
         .order_by(Newcomer.created_at.desc(), Newcomer.id.desc())
     )
