@@ -98,3 +98,21 @@ def test_invalid_utf8_form_body(client):
         content_type="application/x-www-form-urlencoded",
     )
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    "query", ["slug=x", "topic_id=7", "_external=1&_scheme=https", "page=2&_anchor=x"]
+)
+def test_query_strings_cannot_steer_redirects_or_links(
+    client, create_space, create_user, create_topic, query
+):
+    """Query arguments named like the route's own or like url_for's options (``_external``)
+    once reached url_for: a 500, or an address on another host."""
+    topic = create_topic(create_user("anna"), create_space("routers"))
+    response = client.get(f"/t/{topic.id}/wrong-slug?{query}")
+    assert response.status_code == 301
+    location = response.headers["Location"]
+    assert location.startswith(("/t/", f"http://community.test/t/{topic.id}/{topic.slug}"))
+    assert f"/t/{topic.id}/{topic.slug}" in location
+    page = client.get(f"/s/routers?{query}").get_data(as_text=True)
+    assert "https://" not in page.split("<main", 1)[1].split("</main>", 1)[0]

@@ -157,3 +157,84 @@ def test_an_edit_cannot_be_held(people, create_topic):
         services.edit_post(people["newbie"], answer, "Changed text")
     db.session.expire_all()
     assert db.session.get(Post, answer.id).body_source == "First text"
+
+
+def test_releasing_a_reply_in_a_deleted_topic_keeps_the_space_counters_right(people, create_topic):
+    topic = create_topic(people["member"], people["space"])
+    held = services.create_post(people["newbie"], topic, "Held reply text")
+    services.delete_post(_mod(), queries_opening(topic))
+    services.release_post(_mod(), db.session.get(Post, held.id))
+    assert_counters_match_a_recount(people["space"].id, topic.id)
+    services.restore_post(_mod(), queries_opening(topic))
+    assert counters(people["space"].id, topic.id) == (1, 2, 1)
+    assert_counters_match_a_recount(people["space"].id, topic.id)
+
+
+def test_deleting_a_reply_in_a_deleted_topic_keeps_the_space_counters_right(
+    people, create_topic, create_post
+):
+    topic = create_topic(people["member"], people["space"])
+    reply = create_post(people["other"], topic)
+    services.delete_post(_mod(), queries_opening(topic))
+    services.delete_post(_mod(), db.session.get(Post, reply.id))
+    assert_counters_match_a_recount(people["space"].id, topic.id)
+    services.restore_post(_mod(), db.session.get(Post, reply.id))
+    assert_counters_match_a_recount(people["space"].id, topic.id)
+
+
+def test_a_release_racing_a_deletion_publishes_nothing(people, create_topic):
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    topic = create_topic(people["member"], people["space"])
+    held = services.create_post(people["newbie"], topic, "Held reply text")
+    stale = db.session.get(Post, held.id)  # the releasing moderator's copy: held, not deleted
+    with Session(db.engine) as other:  # another moderator deletes it meanwhile
+        other.execute(update(Post).where(Post.id == held.id).values(deleted_at=held.created_at))
+        other.commit()
+    services.release_post(_mod(), stale)
+    assert counters(people["space"].id, topic.id) == (1, 1, 0)
+    assert_counters_match_a_recount(people["space"].id, topic.id)
+    assert ("released", held.id) not in holder.calls
+
+
+def test_the_author_may_still_correct_a_held_post(people, create_topic):
+    topic = create_topic(people["member"], people["space"])
+    held = services.create_post(people["newbie"], topic, "Held reply with a tpyo")
+    services.edit_post(people["newbie"], held, "Held reply without a typo")
+    db.session.expire_all()
+    post = db.session.get(Post, held.id)
+    assert post.body_source == "Held reply without a typo" and post.held_at is not None
+
+
+def queries_opening(topic):
+    from community.topics.queries import opening_post
+
+    return opening_post(topic)
+
+
+def test_a_merge_does_not_count_a_held_reply_as_the_first_answer(people, create_topic):
+    target = create_topic(people["member"], people["space"])
+    source = create_topic(people["member"], people["space"])
+    services.create_post(people["newbie"], source, "Held reply text")
+    services.merge_topic(_mod(), source, target)
+    db.session.expire_all()
+    assert db.session.get(Topic, target.id).first_answer_at is None
+
+
+def test_the_merge_form_does_not_tell_what_a_space_one_does_not_moderate_holds(
+    client, create_user, create_space, create_topic
+):
+    create_user("alphamod")
+    alpha = create_space("alpha", moderators=[create_user("alphamod2")])
+    beta = create_space("beta")
+    mine = create_topic(create_user("asker"), alpha)
+    held = create_topic(create_user("newbie9"), beta)
+    assert held.held_at is not None
+    client.login("alphamod2")
+    unknown = client.submit(f"/t/{mine.id}/merge", {"target": "99999"}).get_data(as_text=True)
+    response = client.submit(f"/t/{mine.id}/merge", {"target": str(held.id)})
+    assert response.status_code == 400
+    assert "waiting for review" not in response.get_data(as_text=True)
+    assert "There is no topic with that number or address." in unknown
+    assert "There is no topic with that number or address." in response.get_data(as_text=True)

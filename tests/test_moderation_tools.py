@@ -415,3 +415,18 @@ def test_idea_status_refusals(forum, idea):
     db.session.expire_all()
     assert idea.status == "new" and forum["topic"].status is None
     assert events("idea_status_changed") == []
+
+
+def test_merge_never_dates_the_first_answer_before_the_topic(
+    app, create_user, create_space, create_topic, create_post
+):
+    mod = create_user("mergemod")
+    space = create_space("mergers", moderators=[mod])
+    older = create_topic(create_user("alice"), space, title="The older duplicate question")
+    older_answer = create_post(create_user("carol"), older, "An old answer")
+    newer = create_topic(create_user("bob"), space, title="The newer kept question")
+    assert older_answer.created_at < newer.created_at
+    services.merge_topic(mod, older, newer)
+    db.session.expire_all()
+    kept = db.session.get(Topic, newer.id)
+    assert kept.first_answer_at is None or kept.first_answer_at >= kept.created_at

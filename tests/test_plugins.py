@@ -440,3 +440,14 @@ def test_a_plugins_home_page_is_a_link_only_when_it_is_a_web_address(client, adm
     info.homepage = "https://example.com/recorder"
     page = client.get("/admin/plugins/recorder").get_data(as_text=True)
     assert 'href="https://example.com/recorder"' in page
+
+
+def test_badges_of_the_wrong_shape_are_left_out_and_recorded(
+    client, create_user, create_space, create_topic, caplog
+):
+    topic = create_topic(create_user("asker"), create_space())
+    response = client.get(f"/t/{topic.id}/{topic.slug}")
+    assert response.status_code == 200
+    assert "Wrong shape" not in response.get_data(as_text=True)
+    assert "badge-recorded" in response.get_data(as_text=True)  # the other plugin's badges stay
+    assert "plugin broken failed in community_user_badges" in caplog.text

@@ -218,7 +218,14 @@ def prefetch_badges(users: Any) -> None:
     host = current_host()
     for name, result in host.answers("community_user_badges", {"users": list(todo.values())}):
         core = name in host.core_names
-        for user_id, extra in result.items():
+        try:
+            answer = {user_id: list(extra) for user_id, extra in result.items()}
+            if not all(isinstance(badge, Badge) for extra in answer.values() for badge in extra):
+                raise TypeError("community_user_badges must map user ids to lists of Badge")
+        except Exception as exc:
+            host.record_failure(name, "community_user_badges", exc)
+            continue
+        for user_id, extra in answer.items():
             if user_id in badges:
                 fresh = [b for b in extra if b not in badges[user_id]]
                 # Core's badges (staff, moderator) come first, whatever the call order.

@@ -172,7 +172,9 @@ class PluginHost:
         info.module_prefix = package or str(getattr(module, "__name__", ""))
         top = importlib.import_module(package) if package else module
         file = getattr(top, "__file__", None)
-        if file:
+        # Only a package has a folder of its own for templates/, static/ and migrations/; a
+        # single module's folder is shared with its neighbours.
+        if file and hasattr(top, "__path__"):
             info.path = Path(file).resolve().parent
         if not info.description:
             doc = inspect.getdoc(module) or ""

@@ -7,6 +7,7 @@ Values are stored as one JSON object per plugin in the settings table (key
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+log = logging.getLogger(__name__)
 
 KINDS = ("text", "textarea", "integer", "boolean", "choice")
 
@@ -81,7 +84,11 @@ class Setting:
             if len(value) > self.max_length:
                 return value, str(_l("At most %(n)d characters.", n=self.max_length))
         if self.validate is not None:
-            message = self.validate(value)
+            try:
+                message = self.validate(value)
+            except Exception:
+                log.exception("the check of setting %s raised", self.key)
+                return value, str(_l("This value could not be checked; please try again."))
             if message:
                 return value, str(message)
         return value, None

@@ -241,6 +241,11 @@ def create_post(author: User, topic: Topic, body: str, parent: Post | None = Non
     return post
 
 
+def _topic_counts(topic: Topic) -> bool:
+    """Whether the topic counts in its space's counters (not deleted, not waiting)."""
+    return topic.deleted_at is None and topic.held_at is None
+
+
 def _count_published(post: Post, now: Any) -> None:
     """Counters and activity for a post that has just become visible to everyone."""
     topic = post.topic
@@ -250,7 +255,8 @@ def _count_published(post: Post, now: Any) -> None:
     values: dict[str, Any] = {"last_activity_at": now}
     if post.parent_id is None:
         values["reply_count"] = Topic.reply_count + 1
-        _bump_space(topic.space_id, posts=1)
+        if _topic_counts(topic):
+            _bump_space(topic.space_id, posts=1)
         if topic.first_answer_at is None and post.author_id != topic.author_id:
             db.session.execute(
                 update(Topic)
@@ -266,10 +272,11 @@ def release_post(actor: User, post: Post) -> None:
     if not can("post.release", post, actor):
         raise Refused(_("Only moderators of this space can publish a post held for review."))
     now = utcnow()
-    # Only the request that actually clears the hold publishes (two moderators at once).
+    # Only the request that actually clears the hold of a live post publishes (two
+    # moderators at once, or a deletion meanwhile).
     released = _rowcount(
         update(Post)
-        .where(Post.id == post.id, Post.held_at.is_not(None))
+        .where(Post.id == post.id, Post.held_at.is_not(None), Post.deleted_at.is_(None))
         .values(held_at=None, held_reason=None)
     )
     if not released:
@@ -294,8 +301,10 @@ def edit_post(
     topic = post.topic
     new_title = clean_title(title) if (post.is_opening and title is not None) else None
     tag_names = parse_tags(tags) if (post.is_opening and tags is not None) else None
-    if _gate(editor, "post.edit", topic.space, topic, post, new_title, body) is not None:
-        # An edit cannot be held: it would hide a post others have already seen.
+    hold = _gate(editor, "post.edit", topic.space, topic, post, new_title, body)
+    if hold is not None and post.held_at is None:
+        # An edit of a published post cannot be held: it would hide what others have seen.
+        # A post still waiting for review simply goes on waiting.
         raise Refused(_("This change needs a moderator's review: it cannot be saved."), "body")
     if body == post.body_source and (new_title is None or new_title == topic.title):
         if tag_names is not None:
@@ -328,18 +337,29 @@ def delete_post(actor: User, post: Post) -> None:
     if not can("post.delete", post, actor):
         raise Refused(_("You may not delete this post."))
     now = utcnow()
+    # The conditional UPDATE takes the row first, so what is read next (held or not) is what
+    # a concurrent release or deletion left: the counters follow the row, not a stale copy.
+    if not _rowcount(
+        update(Post)
+        .where(Post.id == post.id, Post.deleted_at.is_(None))
+        .values(deleted_at=now, deleted_by_id=actor.id)
+    ):
+        db.session.rollback()
+        return
+    db.session.refresh(post)
     topic = post.topic
-    post.deleted_at = now
-    post.deleted_by_id = actor.id
+    db.session.refresh(topic)
     if post.is_opening:
+        counted = _topic_counts(topic)
         topic.deleted_at = now
-        if topic.held_at is None:
+        if counted:
             _bump_space(topic.space_id, topics=-1, posts=-(1 + topic.reply_count))
     elif post.parent_id is None and post.held_at is None:
         db.session.execute(
             update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count - 1)
         )
-        _bump_space(topic.space_id, posts=-1)
+        if _topic_counts(topic):
+            _bump_space(topic.space_id, posts=-1)
         if topic.accepted_answer_id == post.id:
             topic.accepted_answer_id = None
             topic.accepted_at = None
@@ -350,18 +370,26 @@ def delete_post(actor: User, post: Post) -> None:
 def restore_post(actor: User, post: Post) -> None:
     if not can("post.restore", post, actor):
         raise Refused(_("You may not restore this post."))
+    if not _rowcount(
+        update(Post)
+        .where(Post.id == post.id, Post.deleted_at.is_not(None))
+        .values(deleted_at=None, deleted_by_id=None)
+    ):
+        db.session.rollback()
+        return
+    db.session.refresh(post)
     topic = post.topic
-    post.deleted_at = None
-    post.deleted_by_id = None
+    db.session.refresh(topic)
     if post.is_opening:
         topic.deleted_at = None
-        if topic.held_at is None:
+        if _topic_counts(topic):
             _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
     elif post.parent_id is None and post.held_at is None:
         db.session.execute(
             update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count + 1)
         )
-        _bump_space(topic.space_id, posts=1)
+        if _topic_counts(topic):
+            _bump_space(topic.space_id, posts=1)
     db.session.commit()
     fire("community_post_restored", post=post, actor=actor)
 
@@ -409,6 +437,10 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
         raise Refused(_("Only moderators of this space can do that."))
     if source.id == target.id:
         raise Refused(_("A topic cannot be merged into itself."), "target")
+    # Before anything is said about the target's state, which only its space's moderators
+    # may know (deleted, merged, held).
+    if not can("space.moderate", target.space, actor):
+        raise Refused(_("Only moderators of both spaces can merge these topics."), "target")
     if source.deleted_at is not None:
         raise Refused(_("A deleted topic cannot be merged: restore it first."), "target")
     if target.merged_into_id is not None:
@@ -478,11 +510,16 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
     db.session.execute(
         update(Topic).where(Topic.merged_into_id == source.id).values(merged_into_id=target.id)
     )
+    # Published answers only, and none older than the target itself (the source may be the
+    # older topic): time to first answer is never negative.
     first_answer = select(func.min(Post.created_at)).where(
         Post.topic_id == target.id,
         Post.is_opening.is_(False),
         Post.parent_id.is_(None),
+        Post.held_at.is_(None),
+        Post.deleted_at.is_(None),
         Post.author_id != target.author_id,
+        Post.created_at >= target.created_at,
     )
     db.session.execute(
         update(Topic)

@@ -32,7 +32,7 @@ from community.topics.forms import (
     ReplyForm,
 )
 from community.topics.models import Post, PostRevision, Topic
-from community.web.helpers import paginate, refuse, show_refusal
+from community.web.helpers import paginate, query_args, refuse, show_refusal
 from community.web.limits import vote_limit, write_limit
 
 bp = Blueprint("topics", __name__)
@@ -121,7 +121,7 @@ def _topic_by_reference(text: str) -> Topic | None:
     if match is None or not 1 <= int(match.group(1)) <= MAX_ID:
         return None
     topic = db.session.get(Topic, int(match.group(1)))
-    if topic is None or not can("space.view", topic.space):
+    if topic is None or not can("topic.view", topic):
         return None
     return topic
 
@@ -134,7 +134,7 @@ def topic(topic_id: int, slug: str | None = None):
         return _follow_merge(topic)
     topic = get_visible_topic(topic_id)
     if slug != topic.slug:
-        return redirect(_topic_url(topic, **request.args.to_dict()), 301)
+        return redirect(_topic_url(topic, **query_args("topic_id", "slug")), 301)
     return render_topic(topic)
 
 

@@ -45,9 +45,20 @@ def paginate(stmt: Select, per_page: int, *, scalars: bool = True) -> Page:
     return Page(rows[:per_page], number, per_page, len(rows) > per_page)
 
 
+def query_args(*reserved: str) -> dict[str, str]:
+    """The request's query string as url_for() keywords: without the names of the route's own
+    arguments (``reserved``) and url_for's options (``_external``, ``_scheme``, ...), which a
+    visitor must not be able to set."""
+    return {
+        key: value
+        for key, value in request.args.to_dict().items()
+        if key not in reserved and not key.startswith("_")
+    }
+
+
 def page_url(number: int) -> str:
     args = dict(request.view_args or {})
-    args.update(request.args.to_dict())
+    args.update(query_args(*args))
     args["page"] = number
     if number == 1:
         args.pop("page")
