@@ -3,7 +3,8 @@
 Installing Community registers this module as a pytest plugin (entry point ``pytest11``), so a
 plugin's test suite has these fixtures without importing anything: ``app``, ``client``,
 ``runner``, ``create_user``, ``create_space``, ``create_topic``, ``create_post``,
-``enable_plugin``, ``outbox`` and ``count_queries``.
+``enable_plugin``, ``outbox`` and ``count_queries``; and :func:`community_cli`, to run the
+command line in a process of its own.
 
 The suite runs on SQLite by default and on PostgreSQL when ``COMMUNITY_TEST_DATABASE_URL`` is
 set. The schema is created once per test session; every test gets a new app on an empty
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -144,6 +147,32 @@ def empty_tables() -> None:
             conn.commit()
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         conn.commit()
+
+
+def community_cli(database_url: str, instance_path: str, **settings: str) -> Callable[..., str]:
+    """A function that runs ``community ARGS`` in a process of its own against the given
+    database and instance folder (extra ``settings`` become ``COMMUNITY_*`` variables), fails
+    the test when the command fails, and returns what it printed. Use it to act as another
+    worker of the site, or as an administrator at the command line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMUNITY_", "FLASK_"))}
+    env.update(COMMUNITY_DATABASE_URL=database_url, COMMUNITY_INSTANCE_PATH=instance_path)
+    env.update({f"COMMUNITY_{key}": value for key, value in settings.items()})
+
+    def run(*args: str) -> str:
+        result = subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "community", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, (
+            f"community {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        )
+        return result.stdout
+
+    run.env = env  # type: ignore[attr-defined]
+    return run
 
 
 class CommunityClient(FlaskClient):

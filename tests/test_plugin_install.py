@@ -7,7 +7,6 @@ with the new plugin after the reload. The package is uninstalled again whatever 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from community.testing import community_cli
 from tests.test_migrations import empty_database
 
 DISTRIBUTION = "community-probe-plugin"
@@ -142,23 +142,8 @@ def _pip_uninstall() -> None:
 def test_install_migrate_reload_and_uninstall(tmp_path):
     package = _write_package(tmp_path / "probe")
     with empty_database(tmp_path) as url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMUNITY_", "FLASK_"))}
-        env.update(
-            COMMUNITY_DATABASE_URL=url,
-            COMMUNITY_INSTANCE_PATH=str(tmp_path / "instance"),
-            COMMUNITY_SECRET_KEY="install-test",
-        )
-
-        def community(*args: str) -> str:
-            result = subprocess.run(
-                [sys.executable, "-m", "community", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert result.returncode == 0, f"community {args}:\n{result.stdout}{result.stderr}"
-            return result.stdout
+        community = community_cli(url, str(tmp_path / "instance"), SECRET_KEY="install-test")
+        env = community.env
 
         community("db", "upgrade")
         port = _free_port()

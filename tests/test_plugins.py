@@ -1,9 +1,6 @@
 """The plugin platform: state in the database, admin pages, settings, fault isolation,
 templates and migrations."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from community.extensions import db
 from community.plugins import SLOTS
 from community.plugins.host import current_host, state_key
 from community.settings.service import stored_settings
+from community.testing import community_cli
 from tests.plugins import recorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,20 +106,8 @@ def test_another_process_sees_a_change_on_its_next_request(
     create_space()
     enable_plugin("hello")
     assert client.get("/hello/newcomers").status_code == 200
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNITY_")}
-    env.update(COMMUNITY_DATABASE_URL=database_url, COMMUNITY_INSTANCE_PATH=str(tmp_path / "o"))
+    community = community_cli(database_url, str(tmp_path / "other"))
     db.session.remove()  # SQLite: leave no transaction open while the other process writes
-
-    def community(*args):
-        result = subprocess.run(
-            [sys.executable, "-m", "community", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
 
     assert "Disabled hello" in community("plugins", "disable", "hello")
     assert client.get("/hello/newcomers").status_code == 404

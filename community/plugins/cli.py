@@ -52,22 +52,16 @@ def plugins_group() -> None:
 @with_appcontext
 def list_command(as_json: bool) -> None:
     """List installed plugins with their version and state."""
-    from community.plugins.services import last_failure
+    from community.plugins.services import last_failure, plugin_state
 
     host = current_host()
     rows = []
     for info in host.listed():
-        if info.load_error:
-            state = "broken"
-        elif last_failure(info.name):
-            state = "failing"
-        else:
-            state = "enabled" if host.is_enabled(info.name) else "disabled"
         rows.append(
             {
                 "name": info.name,
                 "version": info.version,
-                "state": state,
+                "state": plugin_state(info, last_failure(info.name)),
                 "enabled": host.is_enabled(info.name),
                 "description": info.description,
                 "distribution": info.distribution,

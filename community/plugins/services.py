@@ -61,6 +61,16 @@ def last_failure(name: str) -> dict[str, Any] | None:
     return None
 
 
+def plugin_state(info: PluginInfo, failure: dict[str, Any] | None) -> str:
+    """ "broken" (cannot be loaded), "failing" (its last failure is not cleared), "enabled"
+    or "disabled": what the admin page and `community plugins list` show."""
+    if info.load_error:
+        return "broken"
+    if failure:
+        return "failing"
+    return "enabled" if current_host().is_enabled(info.name) else "disabled"
+
+
 def drop_plugin_data(name: str) -> None:
     """Remove the plugin's tables (through its migrations) and its stored state."""
     info = get_plugin(name)

@@ -53,17 +53,9 @@ def describe(info: PluginInfo) -> dict[str, Any]:
         if host.endpoint_owner(rule.endpoint) == info.name
     )
     failure = services.last_failure(info.name)
-    if info.load_error:
-        state = "broken"
-    elif failure:
-        state = "failing"
-    elif host.is_enabled(info.name):
-        state = "enabled"
-    else:
-        state = "disabled"
     return {
         "info": info,
-        "state": state,
+        "state": services.plugin_state(info, failure),
         "enabled": host.is_enabled(info.name),
         "failure": failure,
         "hooks": hooks,
