@@ -31,11 +31,13 @@ translations: ## Compile the message catalogs of core and bundled plugins (.po -
 	$(BIN)/pybabel compile -d community/translations
 	@for dir in $(PLUGIN_CATALOGS); do $(BIN)/pybabel compile -d $$dir; done
 
-run: install ## Set up SQLite with demo content and start the site on http://127.0.0.1:5000
+run: install ## Set up SQLite with demo content and start the site (and its worker) on http://127.0.0.1:5000
 	$(BIN)/community db upgrade
 	$(BIN)/community demo --if-empty
 	@echo "Open http://$(HOST):$(PORT)/ — demo admin: admin / community-admin"
-	$(BIN)/community run --host $(HOST) --port $(PORT) --with-threads
+	@# The background worker (search index updates) runs beside the site and stops with it.
+	$(BIN)/community worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/community run --host $(HOST) --port $(PORT) --with-threads
 
 browser: ## Install Debian's Chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { \

@@ -29,6 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
 
+    from community.search import init_search
+    from community.tasks import init_tasks
+
+    init_tasks(app)
+    init_search(app)
+
     from community import themes
 
     themes.init_themes(app)
@@ -136,11 +142,21 @@ def _register_blueprints(app: Flask) -> None:
     from community.admin.views import bp as admin_bp
     from community.plugins.views import admin_bp as plugins_admin_bp
     from community.plugins.views import bp as plugins_bp
+    from community.search.views import bp as search_bp
     from community.spaces.views import bp as spaces_bp
     from community.topics.views import bp as topics_bp
     from community.web.views import bp as web_bp
 
-    blueprints = (web_bp, accounts_bp, spaces_bp, topics_bp, admin_bp, plugins_admin_bp, plugins_bp)
+    blueprints = (
+        web_bp,
+        accounts_bp,
+        spaces_bp,
+        topics_bp,
+        search_bp,
+        admin_bp,
+        plugins_admin_bp,
+        plugins_bp,
+    )
     for bp in blueprints:
         app.register_blueprint(bp)
 

@@ -126,12 +126,50 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     os.execv(sys.executable, argv)  # noqa: S606
 
 
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Tasks run at the same time.")
+@click.option("--once", is_flag=True, help="Run the tasks waiting now, then stop.")
+@with_appcontext
+def worker_command(threads: int, once: bool) -> None:
+    """Run background tasks: search index updates (and, later, mail and webhooks).
+
+    Keep one running next to the web server (`make run` starts one). The queue is TASKS_URL:
+    a SQLite file in the instance folder by default, or Redis for workers on several hosts.
+    Stop it with Ctrl-C (or SIGINT): it finishes the tasks it is running first.
+    """
+    import logging
+
+    from community.tasks import task_queue
+
+    queue = task_queue()
+    queue.register_all()
+    if once:
+        click.echo(f"Ran {queue.run_pending()} tasks.")
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    click.echo(f"Worker: {threads} threads, queue {queue.url}")
+    consumer = queue.huey.create_consumer(
+        workers=threads,
+        worker_type="thread",
+        periodic=True,
+        # Poll an idle SQLite queue at least every second (Redis blocks instead of polling).
+        initial_delay=0.05,
+        max_delay=1.0,
+    )
+    consumer.run()
+
+
 def register_commands(app: Flask) -> None:
     from community.plugins.cli import db_group, plugins_group
+    from community.search.cli import search_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(plugins_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(search_group)
     # Replaces Flask-Migrate's group: its `upgrade` also upgrades every plugin.
     app.cli.add_command(db_group)

@@ -62,6 +62,20 @@ DEFAULTS: dict[str, Any] = {
     # Plugins named here are registered in addition to those found through entry points
     # (dotted module paths). Used by tests and by deployments that vendor a plugin.
     "PLUGINS": [],
+    # Background tasks (community worker): sqlite:///tasks.db (a file in the instance folder),
+    # redis://127.0.0.1:6379/0 for workers on several hosts, or memory:// (tests).
+    "TASKS_URL": "sqlite:///tasks.db",
+    # Search: "whoosh" (an index in SEARCH_WHOOSH_PATH, default instance/search/whoosh) or
+    # "postgresql" (full-text search in the site's PostgreSQL database; for several app
+    # servers). Run `community search reindex` after switching.
+    "SEARCH_BACKEND": "whoosh",
+    "SEARCH_WHOOSH_PATH": None,
+    "SEARCH_RESULTS_PER_PAGE": 20,
+    # Searches deeper than this many pages are refused (nobody reads them; bots do).
+    "SEARCH_MAX_PAGES": 50,
+    "RATELIMIT_SEARCH": "30/minute;500/hour",
+    # How many similar topics the ask form suggests under the title.
+    "SEARCH_SIMILAR_COUNT": 5,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

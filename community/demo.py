@@ -651,6 +651,10 @@ def generate_demo(
         )
     db.session.commit()
     recount_all()
+    # Rows went in in bulk, past the ORM: every topic goes to the search index.
+    from community.search.indexing import queue_all_topics
+
+    queue_all_topics()
     n_spaces = len(SPACES)
     return (
         f"Demo: {len(people)} users, {n_spaces} spaces, {n_topics + 1} topics, "

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from community.accounts.models import User
     from community.plugins import Badge, Setting
+    from community.search.backend import SearchBackend
     from community.spaces.models import Space
     from community.topics.models import Post, Topic, Vote
 
@@ -256,6 +257,19 @@ def community_idea_status_changed(topic: Topic, actor: User, previous_status: st
     """
 
 
+@hookspec
+def community_search_deflected(user: User, topic: Topic, query: str) -> None:
+    """Called when a member who was writing a new topic followed one of the similar topics
+    suggested under the title instead of posting: a support question that did not need to be
+    asked. Called once per suggestion followed (the link is signed and counted once).
+
+    :param user: the member who was asking.
+    :param topic: the existing topic they went to read.
+    :param query: the title they had typed.
+    :return: ignored.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Gate hooks: asked before a write
 # ---------------------------------------------------------------------------------------------
@@ -351,6 +365,27 @@ def community_user_badges(users: list[User]) -> dict[int, list[Badge]] | None:
     :param users: the users whose names the page shows.
     :return: a dict from user id to a list of :class:`community.plugins.Badge` (users left
         out get none from this plugin), or ``None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Service hooks: a plugin provides a part of core
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def community_search_backend(app: Flask) -> SearchBackend | None:
+    """Provide the search backend (e.g. one for an external search server). Asked whenever
+    core searches or the worker writes the index; return the same object every time.
+    Core's own answer (``trylast``) is the backend ``SEARCH_BACKEND`` names: ``whoosh``
+    (default) or ``postgresql``. Run ``community search reindex`` after switching.
+
+    The backend implements :class:`community.search.backend.SearchBackend`: it stores and
+    matches documents; core filters hits by permission again before showing them.
+
+    :param app: the Flask application.
+    :return: a :class:`~community.search.backend.SearchBackend`, or ``None`` to leave it to
+        the next plugin (finally core).
     """
 
 

@@ -3,8 +3,8 @@
 Installing Community registers this module as a pytest plugin (entry point ``pytest11``), so a
 plugin's test suite has these fixtures without importing anything: ``app``, ``client``,
 ``runner``, ``create_user``, ``create_space``, ``create_topic``, ``create_post``,
-``enable_plugin``, ``outbox`` and ``count_queries``; and :func:`community_cli`, to run the
-command line in a process of its own.
+``enable_plugin``, ``run_tasks``, ``outbox`` and ``count_queries``; and :func:`community_cli`,
+to run the command line in a process of its own.
 
 The suite runs on SQLite by default and on PostgreSQL when ``COMMUNITY_TEST_DATABASE_URL`` is
 set. The schema is created once per test session; every test gets a new app on an empty
@@ -105,6 +105,8 @@ def make_test_config(database_url: str, instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": instance_path,
         "MAIL_BACKEND": "memory",
+        # Tasks wait in the process until a test runs them (the run_tasks fixture).
+        "TASKS_URL": "memory://",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "community.test",
         # Cheap scrypt parameters: the suite creates hundreds of accounts.
@@ -303,6 +305,16 @@ def create_post(app: Flask):
         return create(author, topic, body, parent=parent)
 
     return factory
+
+
+@pytest.fixture
+def run_tasks(app: Flask) -> Callable[[], int]:
+    """Run the background tasks waiting in the queue, as ``community worker`` would, and
+    return how many ran: ``create_topic(...); run_tasks()`` puts the topic in the search
+    index."""
+    from community.tasks import task_queue
+
+    return task_queue(app).run_pending
 
 
 @pytest.fixture

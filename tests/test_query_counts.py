@@ -12,6 +12,8 @@ PAGES = {
     "ideas": "/s/routers?filter=ideas",
     "profile": "/u/member0",
     "tag": "/tags/wifi",
+    "search": "/search?q=topic+routers",
+    "search-filtered": "/search?q=routers&space=routers&kind=question&sort=newest",
 }
 
 
@@ -49,7 +51,7 @@ def add_content(users, space, big, n_topics, n_answers):
 
 @pytest.mark.parametrize("who", [None, "member0"])
 def test_query_budget_does_not_grow_with_content(
-    client, count_queries, create_user, create_space, who
+    client, count_queries, create_user, create_space, run_tasks, who
 ):
     users = [create_user(f"member{i}") for i in range(5)]
     space = create_space("routers")
@@ -58,12 +60,14 @@ def test_query_budget_does_not_grow_with_content(
         users[0], space, "question", "The big question of all", "Body", "wifi"
     )
     add_content(users, space, big, n_topics=3, n_answers=3)
+    run_tasks()
     if who:
         client.login(who)
     small = measure(client, count_queries, big)
 
     # Far more topics, and 50 answers with comments and votes on the big question.
     add_content(users, space, big, n_topics=30, n_answers=47)
+    run_tasks()
     db.session.expire_all()
     assert db.session.get(Topic, big.id).reply_count == 50
     large = measure(client, count_queries, big)
@@ -96,3 +100,20 @@ def test_an_enabled_plugin_adds_a_bounded_number_of_queries(
     assert {k: v for k, v in small.items() if k not in with_badges} == {
         k: v for k, v in without.items() if k not in with_badges
     }
+
+
+def test_the_ask_form_with_suggestions_has_a_fixed_budget(
+    client, count_queries, create_user, create_space, run_tasks
+):
+    users = [create_user(f"member{i}") for i in range(5)]
+    space = create_space("routers")
+    big = services.create_topic(users[0], space, "question", "The big question", "Body", "wifi")
+    client.login("member1")
+    url = "/s/routers/new?title=Topic+number+about+routers"
+    add_content(users, space, big, n_topics=2, n_answers=1)
+    run_tasks()
+    small = queries_for(client, count_queries, url)
+    add_content(users, space, big, n_topics=30, n_answers=5)
+    run_tasks()
+    assert queries_for(client, count_queries, url) == small
+    assert small <= 12

@@ -36,7 +36,42 @@ def index():
         "users": db.session.scalar(select(db.func.count()).select_from(User)),
         "spaces": db.session.scalar(select(db.func.count()).select_from(Space)),
     }
-    return render_template("admin/index.html", counts=counts)
+    return render_template("admin/index.html", counts=counts, search=_search_health())
+
+
+def _search_health() -> dict:
+    """What the admin should know about search: is the index complete, is the worker keeping
+    up, how many questions the suggestions answered before they were asked."""
+    from datetime import timedelta
+
+    from community.dbtypes import utcnow
+    from community.search import search_backend
+    from community.search.models import SearchDeflection, SearchQueue
+
+    oldest = db.session.scalar(
+        select(db.func.min(SearchQueue.queued_at)).where(SearchQueue.attempts == 0)
+    )
+    since = utcnow() - timedelta(days=30)
+    try:
+        documents: int | None = search_backend().count()
+    except Exception:  # a broken index must not take the admin page down
+        documents = None
+    return {
+        "backend": search_backend().name,
+        "documents": documents,
+        "waiting": db.session.scalar(
+            select(db.func.count(SearchQueue.topic_id.distinct())).where(SearchQueue.attempts == 0)
+        ),
+        "failing": db.session.scalar(
+            select(db.func.count(SearchQueue.topic_id.distinct())).where(SearchQueue.attempts > 0)
+        ),
+        "stalled": oldest is not None and oldest < utcnow() - timedelta(minutes=5),
+        "deflections": db.session.scalar(
+            select(db.func.count())
+            .select_from(SearchDeflection)
+            .where(SearchDeflection.created_at >= since)
+        ),
+    }
 
 
 # --- spaces ----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ EXTENSION_KEY = "community.plugins"
 
 # Core modules that implement hooks themselves (with ``trylast`` so that plugins get the first
 # word). They are always enabled and not listed on the admin's plugin page.
-CORE_PLUGINS = ["community.permissions", "community.accounts.badges"]
+CORE_PLUGINS = ["community.permissions", "community.accounts.badges", "community.search.hooks"]
 
 # Settings rows of a plugin: "plugin.<name>.enabled" (bool), ".settings" (dict), ".error".
 STATE_PREFIX = "plugin."

@@ -59,9 +59,17 @@ def new_topic(slug: str):
     space = get_visible_space(slug)
     require("space.create_topic", space)
     form = TopicForm()
+    # Asking is two steps without JavaScript: the title first, then the suggestions of
+    # similar topics above the rest of the form (with JavaScript they update as one types).
+    step = 2
     if request.method == "GET":
         kind = request.args.get("kind", space.default_kind)
         form.kind.data = kind if kind in ("question", "idea", "discussion") else space.default_kind
+        title = " ".join(request.args.get("title", "").split())[:200]
+        form.title.data = title
+        step = 2 if title else 1
+        if "title" in request.args and not title:
+            form.title.errors = [_("Type a title first.")]
     if form.validate_on_submit():
         try:
             topic = topic_services.create_topic(
@@ -83,4 +91,10 @@ def new_topic(slug: str):
                 flash(_("Your topic is published."), "success")
             return redirect(url_for("topics.topic", topic_id=topic.id, slug=topic.slug))
     status = 400 if form.errors else 200
-    return render_template("topics/new.html", space=space, form=form), status
+    from community.search.views import similar_for
+
+    similar = similar_for(form.title.data or "", form.kind.data, space.id) if step == 2 else []
+    return (
+        render_template("topics/new.html", space=space, form=form, step=step, similar=similar),
+        status,
+    )

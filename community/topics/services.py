@@ -2,6 +2,8 @@
 
 Every function here checks permissions through :mod:`community.permissions`, changes counters in
 SQL (``x = x + 1``, never read-modify-write), commits, and only then fires the event hooks.
+Changes made with SQL statements name their topic to :func:`queue_topics` so that the search
+index follows (changes to ORM objects are noticed without it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from community.extensions import db
 from community.markdown import render_markdown, sanitize_html
 from community.permissions import can
 from community.plugins import Hold, apply_filter, ask_gates, fire
+from community.search.indexing import queue_topics
 from community.spaces.models import Space, TopicKind
 from community.topics.models import (
     DEFAULT_IDEA_STATUS,
@@ -287,6 +290,7 @@ def release_post(actor: User, post: Post) -> None:
     db.session.refresh(post)
     db.session.refresh(post.topic)
     _count_published(post, now)
+    queue_topics(post.topic_id)
     db.session.commit()
     fire("community_post_released", post=post, actor=actor)
     _publish_event(post)
@@ -363,6 +367,7 @@ def delete_post(actor: User, post: Post) -> None:
         if topic.accepted_answer_id == post.id:
             topic.accepted_answer_id = None
             topic.accepted_at = None
+    queue_topics(topic.id)
     db.session.commit()
     fire("community_post_deleted", post=post, actor=actor)
 
@@ -390,6 +395,7 @@ def restore_post(actor: User, post: Post) -> None:
         )
         if _topic_counts(topic):
             _bump_space(topic.space_id, posts=1)
+    queue_topics(topic.id)
     db.session.commit()
     fire("community_post_restored", post=post, actor=actor)
 
@@ -425,6 +431,7 @@ def move_topic(actor: User, topic: Topic, target_space: Space) -> None:
         posts = 1 + topic.reply_count
         _bump_space(previous_space.id, topics=-1, posts=-posts)
         _bump_space(target_space.id, topics=1, posts=posts)
+    queue_topics(topic.id)
     db.session.commit()
     fire("community_topic_moved", topic=topic, actor=actor, previous_space=previous_space)
 
@@ -529,6 +536,7 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
     recount_posts([source_opening.id, target_opening.id])
     recount_topics([source.id, target.id])
     recount_spaces({source.space_id, target.space_id})
+    queue_topics(source.id, target.id)
     db.session.commit()
     fire("community_topic_merged", source=source, target=target, actor=actor)
 
@@ -638,6 +646,7 @@ def _apply_score(post: Post, value: int, sign: int) -> None:
         db.session.execute(
             update(Topic).where(Topic.id == post.topic_id).values(score=Topic.score + value * sign)
         )
+        queue_topics(post.topic_id)  # the topic's votes are a sort order of search
 
 
 # --- accepted answers ------------------------------------------------------------------------

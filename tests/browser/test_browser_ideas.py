@@ -20,6 +20,8 @@ def test_suggest_an_idea_and_vote_it(page_as, seed):
     page.get_by_role("link", name="Suggest an idea").click()
     expect(page.get_by_role("radio", name=re.compile("^Idea"))).to_be_checked()
     page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_role("main").get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("radio", name=re.compile("^Idea"))).to_be_checked()
     page.get_by_label("Details", exact=True).fill("An option to pick the hour would help.")
     page.get_by_role("main").get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Your topic is published.")).to_be_visible()

@@ -181,3 +181,18 @@ def community_idea_status_changed(topic, actor, previous_status):
             },
         )
     )
+
+
+@hookimpl
+def community_search_deflected(user, topic, query):
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM search_deflections WHERE topic_id = :t AND user_id = :u"),
+            {"t": topic.id, "u": user.id},
+        ).scalar()
+    calls.append(
+        (
+            "search_deflected",
+            {"user": user.username, "topic": topic.id, "query": query, "stored": stored},
+        )
+    )

@@ -97,7 +97,80 @@
     });
   }
 
+  // The ask form's suggestions as the title is typed: a pause in typing (300 ms) fetches the
+  // server-rendered panel for the title and kind, which replaces the panel's content. Without
+  // JavaScript the same panel comes with step 2 of the form.
+  var SIMILAR_MIN_CHARS = 8;
+  var SIMILAR_DELAY_MS = 300;
+
+  function setupSimilar(panel) {
+    var title = document.getElementById("title");
+    var url = panel.getAttribute("data-similar-url");
+    if (!title || !title.form || !url || !window.fetch || !window.URLSearchParams) { return; }
+    var form = title.form;
+    var timer = null;
+    var controller = null;
+    // Each request gets a number; only the answer to the latest one is shown.
+    var latest = 0;
+
+    function kind() {
+      var checked = form.querySelector("input[name=kind]:checked");
+      return checked ? checked.value : "";
+    }
+
+    function words() {
+      return title.value.trim().replace(/\s+/g, " ");
+    }
+
+    // What the panel shows now: the server already answered for the title it rendered.
+    var shown = words() + "\n" + kind();
+
+    function update() {
+      var text = words();
+      var wanted = text + "\n" + kind();
+      if (text.length < SIMILAR_MIN_CHARS || wanted === shown) { return; }
+      shown = wanted;
+      var ticket = ++latest;
+      if (controller) { controller.abort(); }
+      controller = window.AbortController ? new AbortController() : null;
+      var params = new URLSearchParams({
+        title: text,
+        kind: kind(),
+        space: panel.getAttribute("data-space") || ""
+      });
+      panel.setAttribute("aria-busy", "true");
+      fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + params.toString(), {
+        credentials: "same-origin",
+        headers: { "Accept": "text/html", "X-Requested-With": "fetch" },
+        signal: controller ? controller.signal : undefined
+      }).then(function (response) {
+        // A sign-in page or a rate-limit page is not a panel: keep the suggestions shown.
+        if (!response.ok || response.redirected) { throw new Error("no panel"); }
+        return response.text();
+      }).then(function (html) {
+        if (ticket === latest) { panel.innerHTML = html.trim(); }
+      }).catch(function () {
+        // Suggestions are a help, not a step: on failure the next keystroke tries again.
+        if (ticket === latest) { shown = null; }
+      }).then(function () {
+        if (ticket === latest) { panel.removeAttribute("aria-busy"); }
+      });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(update, SIMILAR_DELAY_MS);
+    }
+
+    title.addEventListener("input", later);
+    form.querySelectorAll("input[name=kind]").forEach(function (radio) {
+      radio.addEventListener("change", later);
+    });
+  }
+
   function init() {
+    var similar = document.getElementById("similar-topics");
+    if (similar) { setupSimilar(similar); }
     document.querySelectorAll("form.vote-form").forEach(setupVoting);
     document.querySelectorAll("form[data-confirm]").forEach(setupConfirm);
     document.querySelectorAll("details.comment-form").forEach(setupCommentToggle);
