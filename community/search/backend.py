@@ -45,7 +45,10 @@ class SearchDocument:
 @dataclass(frozen=True)
 class SearchFilters:
     """What the search form asks for. ``space_ids`` is always given: the spaces the user may
-    see (narrowed to one space and its children when the form asks)."""
+    see (narrowed to one space and its children when the form asks). When the form names no
+    space, ``excluded_space_ids`` are all the other spaces, so that a backend may leave those
+    out instead of keeping ``space_ids`` in, whichever costs less (usually few spaces are
+    private); the result must be the same."""
 
     space_ids: tuple[int, ...]
     kind: str | None = None
@@ -54,14 +57,20 @@ class SearchFilters:
     author_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    excluded_space_ids: tuple[int, ...] | None = None
 
 
 @dataclass
 class SearchResult:
-    """Topic ids of one page of hits, best first, and how many hits there are in all."""
+    """Topic ids of one page of hits, best first, and how many hits there are in all (an
+    estimate, with ``approximate`` set, when counting them exactly would cost more than
+    finding them). ``partial`` says the backend stopped at its time limit and gives the best
+    hits it had found."""
 
     topic_ids: list[int] = field(default_factory=list)
     total: int = 0
+    partial: bool = False
+    approximate: bool = False
 
 
 class SearchBackend(ABC):

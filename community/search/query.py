@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 MAX_QUERY_CHARS = 300
-MAX_TERMS = 16
+MAX_TERMS = 8
 MAX_WORD_CHARS = 40
 MAX_PHRASE_WORDS = 8
 

@@ -66,6 +66,9 @@ class SearchOutcome:
     per_page: int = 20
     # Set when no topic had every word and the results have any of them instead.
     any_words: bool = False
+    # Set when the backend did not count every hit: ``total`` is then a lower bound, one more
+    # than the hits up to this page when another page follows ("more than 20 results").
+    approximate: bool = False
     message: str | None = None
 
     @property
@@ -77,6 +80,11 @@ class SearchOutcome:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+    @property
+    def at_least(self) -> int:
+        """With an approximate total: how many hits there are at least, up to this page."""
+        return (self.page - 1) * self.per_page + len(self.hits)
 
 
 def subtree_ids(space_id: int) -> set[int]:
@@ -107,10 +115,14 @@ def make_filters(
     until: datetime | None = None,
 ) -> SearchFilters:
     allowed = set(visible_space_ids(viewer))
+    excluded = None
     if space_id is not None:
         allowed &= subtree_ids(space_id)
+    else:
+        excluded = tuple(sorted(set(all_spaces()) - allowed))
     return SearchFilters(
         space_ids=tuple(sorted(allowed)),
+        excluded_space_ids=excluded,
         kind=kind if kind in KINDS else None,
         solved=solved,
         tag=tag.lower() if tag else None,
@@ -142,13 +154,21 @@ def search_topics(
     backend = search_backend()
     offset = (page - 1) * per_page
     result = backend.search(query, filters, sort, offset, per_page)
-    if result.total == 0 and page == 1 and _is_plain_words(query):
-        # Nothing has every word: show what has some of them, best first.
+    if result.total == 0 and _is_plain_words(query):
+        # Nothing has every word: show what has some of them, best first (on every page).
         wider = any_of(" ".join(query.positive_words()))
         result = backend.search(wider, filters, sort, offset, per_page)
         outcome.any_words = result.total > 0
-    outcome.total = result.total
     outcome.hits = _hits(viewer, result.topic_ids, query.positive_words())
+    # Hits the database check dropped (the index is catching up with a deletion or a move to
+    # a private space) are not counted either.
+    outcome.total = max(0, result.total - (len(result.topic_ids) - len(outcome.hits)))
+    outcome.approximate = result.approximate
+    if result.partial:
+        outcome.message = _(
+            "So many topics match that only the best found in the time allowed are shown: "
+            "add a word or a filter."
+        )
     if result.total and page > outcome.pages:
         outcome.message = _("There are no more results: try more precise words or filters.")
     if query.truncated:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,8 +21,15 @@ from community.topics.models import Topic
 bp = Blueprint("search", __name__)
 
 SOLVED_CHOICES = {"yes": True, "no": False}
+# A page number as typed in a URL: ASCII digits only ("²".isdigit() is true, int() refuses it),
+# and few of them (int() refuses more than 4,300).
+PAGE_RE = re.compile(r"[0-9]{1,5}")
 search_limit = limiter.limit(lambda: current_app.config["RATELIMIT_SEARCH"])
-similar_limit = limiter.limit("120/minute;2000/hour")
+# One budget for suggestions, whether live (/search/similar) or on step 2 of the ask form
+# without JavaScript (its GETs, see community.spaces.views.new_topic).
+similar_limit = limiter.shared_limit(
+    "120/minute;2000/hour", scope="search-similar", methods=["GET"]
+)
 
 
 def _arg(name: str, limit: int = 100) -> str:
@@ -37,6 +45,13 @@ def _date_arg(name: str, errors: list[str]) -> datetime | None:
     except ValueError:
         errors.append(_("Dates look like 2026-03-31."))
         return None
+
+
+def _day_after(day: datetime | None) -> datetime | None:
+    """The end of a "to" date; none after the last day a datetime can hold."""
+    if day is None or day.date() == date.max:
+        return None
+    return day + timedelta(days=1)
 
 
 @bp.route("/search")
@@ -78,7 +93,7 @@ def search():
     sort = _arg("sort", 20)
     sort = sort if sort in SORTS else "relevance"
     raw_page = request.args.get("page", "1")
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 10_000:
+    if not PAGE_RE.fullmatch(raw_page) or not 1 <= int(raw_page) <= 10_000:
         abort(404)
     page = int(raw_page)
 
@@ -92,7 +107,7 @@ def search():
             tag=tag or None,
             author_id=author.id if author else None,
             since=since,
-            until=until + timedelta(days=1) if until else None,
+            until=_day_after(until),
         )
         if author_name and author is None:
             filters = service.SearchFilters(space_ids=())  # an unknown author has written nothing

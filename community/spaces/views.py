@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from community.errors import Refused
 from community.permissions import require, visible_space_ids
 from community.plugins import prefetch_badges
+from community.search.views import similar_for, similar_limit
 from community.spaces import services
 from community.spaces.models import Space
 from community.topics import queries
@@ -55,6 +56,7 @@ def space(slug: str):
 @bp.route("/s/<slug>/new", methods=["GET", "POST"])
 @login_required
 @write_limit
+@similar_limit
 def new_topic(slug: str):
     space = get_visible_space(slug)
     require("space.create_topic", space)
@@ -91,8 +93,6 @@ def new_topic(slug: str):
                 flash(_("Your topic is published."), "success")
             return redirect(url_for("topics.topic", topic_id=topic.id, slug=topic.slug))
     status = 400 if form.errors else 200
-    from community.search.views import similar_for
-
     similar = similar_for(form.title.data or "", form.kind.data, space.id) if step == 2 else []
     return (
         render_template("topics/new.html", space=space, form=form, step=step, similar=similar),
