@@ -21,7 +21,7 @@ from community.search.backend import SearchFilters, SearchResult
 from community.search.documents import build_documents
 from community.search.models import SearchDocumentRow
 from community.search.postgres_backend import PostgresBackend
-from community.search.query import ParsedQuery, Term, parse_query
+from community.search.query import MAX_TERMS, ParsedQuery, Term, parse_query
 from community.testing import make_test_config
 from community.topics import services
 from community.topics.models import Topic
@@ -468,8 +468,9 @@ def test_hostile_queries_return_results(index, find, create_topic, asker, space,
 def test_every_term_and_every_group_at_once(index, find, create_topic, asker, space):
     topic = ask(create_topic, asker, space, "Router reboot")
     index(topic)
-    # 15 terms: one short of the parser's limit, so "router" is still read.
-    text = " OR ".join(f'w{n} -"x{n} y{n}"' for n in range(7)) + " OR router"
+    # One term short of the parser's limit of terms, so "router" is still read.
+    pairs = (MAX_TERMS - 1) // 2
+    text = " OR ".join(f'w{n} -"x{n} y{n}"' for n in range(pairs)) + " OR router"
     assert not parse_query(text).truncated
     assert find.results(text) == SearchResult([topic.id], 1)
 
