@@ -338,6 +338,18 @@ TAGS = [
     "setup",
     "performance",
 ]
+# A solved question that the ask form suggests to someone typing "how do I reset my router
+# password": the demo of search deflection.
+FAQ = (
+    "How to reset the admin password of my router",
+    "I changed the admin password of my NetHome router months ago and forgot it. I can't sign "
+    "in to the router's settings any more. How do I get back in?",
+    "You can't recover the old password, but you can reset it:\n\n"
+    "1. With the router on, hold the **reset** button on the back for 10 seconds\n"
+    "2. Wait for the light to turn white (about 2 minutes)\n"
+    "3. Sign in with the default password printed on the label under the router\n\n"
+    "This also resets the Wi-Fi name and password, so set them again in the app.",
+)
 IDEA_STATUSES = ["new"] * 6 + ["under_review", "planned", "in_progress", "shipped", "declined"]
 WELCOME = (
     "Welcome to the NetHome Community — start here",
@@ -628,6 +640,20 @@ def generate_demo(
                 last = max(last, topic["accepted_at"])
             topic["last_activity_at"] = last
 
+    faq_asked = start + timedelta(days=3)
+    faq = add_topic("routers", "question", members_en[0], FAQ[0], FAQ[1], faq_asked)
+    faq_row = topic_rows[-1]
+    add_post(faq, members_en[0], FAQ[1], faq_asked, opening=True)
+    answered = faq_asked + timedelta(hours=2)
+    faq_answer = add_post(faq, staff_ids[0], FAQ[2], answered)
+    add_votes(faq_answer, staff_ids[0], all_members[:8], up_only=False)
+    faq_row.update(
+        first_answer_at=answered,
+        accepted_answer_id=faq_answer,
+        accepted_at=answered + timedelta(hours=1),
+        last_activity_at=answered + timedelta(hours=1),
+    )
+
     for topic in topic_rows:
         topic.setdefault("first_answer_at", None)
         topic.setdefault("accepted_answer_id", None)
@@ -657,6 +683,6 @@ def generate_demo(
     queue_all_topics()
     n_spaces = len(SPACES)
     return (
-        f"Demo: {len(people)} users, {n_spaces} spaces, {n_topics + 1} topics, "
+        f"Demo: {len(people)} users, {n_spaces} spaces, {n_topics + 2} topics, "
         f"{n_posts} posts, {n_votes} votes. Sign in as {ADMIN[0]} / {ADMIN[1]}."
     )

@@ -23,7 +23,7 @@ def scalar(sql):
 def test_demo_fills_a_consistent_community(runner):
     output = run_demo(runner)
     assert "admin / community-admin" in output
-    assert db.session.scalar(select(func.count()).select_from(Topic)) == 81
+    assert db.session.scalar(select(func.count()).select_from(Topic)) == 82
     kinds = dict(db.session.execute(select(Topic.kind, func.count()).group_by(Topic.kind)).all())
     assert set(kinds) == {"question", "idea", "discussion"}
     assert scalar("SELECT count(*) FROM topics WHERE accepted_answer_id IS NOT NULL") > 0
@@ -128,3 +128,18 @@ def test_same_seed_same_content(app):
     empty_tables()
     generate_demo(n_users=10, n_topics=30, seed=7, echo=lambda _: None)
     assert digest() == first
+
+
+def test_the_demo_answers_the_router_password_question_before_it_is_asked(
+    runner, run_tasks, create_user
+):
+    from community.search.service import similar_topics
+
+    run_demo(runner)
+    assert run_tasks() >= 1  # the demo queued every topic for the search index
+    member = create_user("newcomer")
+    suggestions = similar_topics(member, "how do I reset my router password")
+    first = suggestions[0]
+    assert first.topic.title == "How to reset the admin password of my router"
+    assert first.topic.is_solved and "reset** button" not in first.answer
+    assert "hold the reset button" in first.answer.lower()
