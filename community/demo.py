@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import click
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
 from community.accounts.models import User
 from community.dbtypes import utcnow
@@ -394,6 +394,22 @@ def _start_ids(batch: _Batch) -> None:
         batch.next_ids[model.__tablename__] = current + 1
 
 
+def _advance_sequences() -> None:
+    """Rows went in with their ids: on PostgreSQL the id sequences must move past them, or
+    the next account or topic created on the site collides with a demo row."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for model in (User, Space, Topic, Post, Tag, Vote):
+        table = model.__tablename__
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), "  # noqa: S608 - model names
+                f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"), false)'
+            ),
+            {"table": table},
+        )
+
+
 def generate_demo(
     n_users: int, n_topics: int, seed: int, echo: Callable[[str], Any] = click.echo
 ) -> str:
@@ -675,6 +691,7 @@ def generate_demo(
             .values(accepted_answer_id=bindparam("answer_id")),
             [{"topic_id": tid, "answer_id": aid} for tid, (aid, _) in accepted.items()],
         )
+    _advance_sequences()
     db.session.commit()
     recount_all()
     # Rows went in in bulk, past the ORM: every topic goes to the search index.

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 from community.demo import generate_demo
 from community.extensions import db
 from community.spaces.models import Space
+from community.topics import services
 from community.topics.models import Post, Topic, Vote
 
 
@@ -143,3 +144,14 @@ def test_the_demo_answers_the_router_password_question_before_it_is_asked(
     assert first.topic.title == "How to reset the admin password of my router"
     assert first.topic.is_solved and "reset** button" not in first.answer
     assert "hold the reset button" in first.answer.lower()
+
+
+def test_the_site_goes_on_creating_rows_after_the_demo(runner, create_user, create_space):
+    """The demo inserts rows with their ids; new rows must not collide with them (on
+    PostgreSQL the id sequences are moved past the demo's rows)."""
+    run_demo(runner)
+    user = create_user("after-demo")
+    space = create_space("after-demo-space")
+    assert user.id > 1 and space.id > 1
+    topic = services.create_topic(user, space, "question", "A question after the demo", "Body")
+    assert topic.id == db.session.scalar(select(func.max(Topic.id)))
