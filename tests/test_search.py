@@ -549,3 +549,18 @@ def test_many_private_matches_never_reach_the_count(
     assert "1 result" in client.get("/search?q=roadmap").get_data(as_text=True)
     staff = search(people["staff"], "roadmap")
     assert staff.total in (21, 26) and len(staff.hits) == 20
+
+
+def test_snippets_are_text_escaped_once(app, client, people, spaces, create_topic, run_tasks):
+    create_topic(
+        people["asker"],
+        spaces["public"],
+        title="Firewall rules & ports",
+        body='The `<script>alert("x")</script>` in the **firewall** log & more',
+    )
+    run_tasks()
+    hit = search(people["member"], "firewall").hits[0]
+    snippet = str(hit.snippet)
+    assert "<mark>firewall</mark> log &amp; more" in snippet
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in snippet
+    assert "<script>" not in client.get("/search?q=firewall").get_data(as_text=True)

@@ -31,7 +31,7 @@ from community.permissions import all_spaces, visible_space_ids
 from community.plugins import fire
 from community.search import search_backend
 from community.search.backend import SORTS, SearchFilters
-from community.search.documents import markdown_text
+from community.search.documents import html_text
 from community.search.highlight import has_match, highlight_title, snippet
 from community.search.models import SearchDeflection
 from community.search.query import ParsedQuery, any_of, parse_query
@@ -224,7 +224,7 @@ def _texts(topics: list[Topic]) -> dict[int, tuple[str, str | None]]:
         return {}
     accepted = {t.accepted_answer_id: t.id for t in topics if t.accepted_answer_id}
     rows = db.session.execute(
-        select(Post.id, Post.topic_id, Post.is_opening, Post.body_source).where(
+        select(Post.id, Post.topic_id, Post.is_opening, Post.body_html).where(
             Post.deleted_at.is_(None),
             Post.held_at.is_(None),
             (Post.topic_id.in_([t.id for t in topics]) & Post.is_opening.is_(True))
@@ -233,11 +233,11 @@ def _texts(topics: list[Topic]) -> dict[int, tuple[str, str | None]]:
     )
     bodies: dict[int, str] = {}
     answers: dict[int, str] = {}
-    for post_id, topic_id, is_opening, source in rows:
+    for post_id, topic_id, is_opening, body_html in rows:
         if is_opening:
-            bodies[topic_id] = markdown_text(source)
+            bodies[topic_id] = html_text(body_html)
         elif post_id in accepted:
-            answers[accepted[post_id]] = markdown_text(source)
+            answers[accepted[post_id]] = html_text(body_html)
     return {t.id: (bodies.get(t.id, ""), answers.get(t.id)) for t in topics}
 
 
