@@ -190,22 +190,10 @@ def check_database_url(url: str) -> None:
 def reset_schema() -> None:
     """Drop every table of the benchmark database (also tables no model describes) and create
     the schema again."""
-    from sqlalchemy import MetaData, text
-
     from community.extensions import db
+    from community.testing import drop_every_table
 
-    existing = MetaData()
-    existing.reflect(db.engine)
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            for name in existing.tables:
-                conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-        else:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            for name in existing.tables:
-                conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-        conn.commit()
+    drop_every_table()
     db.create_all()
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "community.tasks"
 
-__all__ = ["crontab", "enqueue", "periodic_task", "run_pending", "task", "task_queue"]
+__all__ = ["crontab", "enqueue", "periodic_task", "task", "task_queue"]
 
 
 @dataclass
@@ -52,7 +52,6 @@ class TaskSpec:
     retries: int = 0
     retry_delay: int = 0
     schedule: Any = None  # a huey crontab for periodic tasks
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 # Every task declared in this process, by name. Each app's queue registers them all, so the
@@ -126,9 +125,6 @@ class TaskQueue:
             raise LookupError(f"{name} is not declared with @community.tasks.task")
         self._wrappers[name](*args, **kwargs)
 
-    def pending_count(self) -> int:
-        return int(self.huey.pending_count())
-
     def run_pending(self, limit: int = 10_000) -> int:
         """Run every task waiting in the queue, here and now, as a worker would (tests and the
         ``community worker --once`` command). Returns how many ran."""
@@ -170,7 +166,3 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Queue ``func(*args, **kwargs)`` for the worker. Call it after the commit that made the
     work necessary: the worker may run it at once, and must see the committed rows."""
     task_queue().enqueue(func, *args, **kwargs)
-
-
-def run_pending(app: Flask | None = None) -> int:
-    return task_queue(app).run_pending()

@@ -51,14 +51,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         }
     )
     with app.app_context():
-        _drop_every_table()
+        drop_every_table()
         db.create_all()
         _stamp_plugin_migrations()
         _CREATED_TABLES.update(table.name for table in db.metadata.sorted_tables)
         db.engine.dispose()
     yield url
     with app.app_context():
-        _drop_every_table()
+        drop_every_table()
         db.engine.dispose()
 
 
@@ -78,9 +78,10 @@ def _stamp_plugin_migrations() -> None:
         command.stamp(alembic_config(info), "heads")
 
 
-def _drop_every_table() -> None:
-    """Drop every table of the test database, also those no model describes (version tables,
-    tables of plugins installed by an earlier run), so that each session starts clean."""
+def drop_every_table() -> None:
+    """Drop every table of the app's database, also those no model describes (version tables,
+    tables of plugins installed by an earlier run), so that a test session (or a benchmark)
+    starts clean."""
     from sqlalchemy import MetaData
 
     existing = MetaData()

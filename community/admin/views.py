@@ -52,12 +52,13 @@ def _search_health() -> dict:
         select(db.func.min(SearchQueue.queued_at)).where(SearchQueue.attempts == 0)
     )
     since = utcnow() - timedelta(days=30)
+    backend = search_backend()
     try:
-        documents: int | None = search_backend().count()
+        documents: int | None = backend.count()
     except Exception:  # a broken index must not take the admin page down
         documents = None
     return {
-        "backend": search_backend().name,
+        "backend": backend.name,
         "documents": documents,
         "waiting": db.session.scalar(
             select(db.func.count(SearchQueue.topic_id.distinct())).where(SearchQueue.attempts == 0)

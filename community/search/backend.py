@@ -39,7 +39,6 @@ class SearchDocument:
     created_at: datetime
     activity_at: datetime
     votes: int
-    reply_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,6 @@ def _documents(topics: list[Topic], session: Any) -> list[SearchDocument]:
             created_at=t.created_at,
             activity_at=t.last_activity_at,
             votes=t.score,
-            reply_count=t.reply_count,
         )
         for t in topics
     ]
