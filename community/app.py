@@ -29,10 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
 
+    from community.mail import init_mail
     from community.search import init_search
     from community.tasks import init_tasks
 
     init_tasks(app)
+    init_mail(app)
     init_search(app)
 
     from community import themes

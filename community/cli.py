@@ -131,9 +131,10 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--once", is_flag=True, help="Run the tasks waiting now, then stop.")
 @with_appcontext
 def worker_command(threads: int, once: bool) -> None:
-    """Run background tasks: search index updates (and, later, mail and webhooks).
+    """Run background tasks: sending mail, search index updates (and, later, webhooks).
 
-    Keep one running next to the web server (`make run` starts one). The queue is TASKS_URL:
+    Keep one running next to the web server (`make run` starts one): without it no mail goes
+    out and the search index falls behind. The queue is TASKS_URL:
     a SQLite file in the instance folder by default, or Redis for workers on several hosts.
     Stop it with Ctrl-C (or SIGINT): it finishes the tasks it is running first.
     """
@@ -162,6 +163,7 @@ def worker_command(threads: int, once: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from community.mail.cli import mail_group
     from community.plugins.cli import db_group, plugins_group
     from community.search.cli import search_group
 
@@ -171,5 +173,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(plugins_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(search_group)
+    app.cli.add_command(mail_group)
     # Replaces Flask-Migrate's group: its `upgrade` also upgrades every plugin.
     app.cli.add_command(db_group)

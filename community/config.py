@@ -27,16 +27,30 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     # Where themes live; each theme is a folder with templates/ and static/.
     "THEMES_PATH": str(PROJECT_ROOT / "themes"),
-    # Mail: "console" logs messages, "file" writes .eml files to MAIL_FILE_PATH,
-    # "memory" keeps them in app.extensions (tests), "smtp" sends them.
+    # Mail, sent by the background worker (community worker): "smtp" sends it, "console" logs
+    # it, "file" writes .eml files to MAIL_FILE_PATH (default instance/mail/), "memory" keeps
+    # it in app.extensions (tests); or "package.module:ClassName", a MailBackend subclass.
     "MAIL_BACKEND": "console",
     "MAIL_FILE_PATH": None,
     "MAIL_FROM": "Community <noreply@localhost>",
     "MAIL_SMTP_HOST": "localhost",
     "MAIL_SMTP_PORT": 25,
+    # STARTTLS after connecting (usually port 587)...
     "MAIL_SMTP_TLS": False,
+    # ...or TLS from the start (SMTPS, usually port 465); not both.
+    "MAIL_SMTP_SSL": False,
     "MAIL_SMTP_USERNAME": None,
     "MAIL_SMTP_PASSWORD": None,
+    # Seconds to wait for the SMTP server before the attempt counts as failed.
+    "MAIL_SMTP_TIMEOUT": 30,
+    # A message whose attempts all failed temporarily is given up after this many
+    # (`community mail retry` starts it over); a permanent refusal (5xx) fails at once.
+    "MAIL_MAX_ATTEMPTS": 10,
+    # Seconds before the second attempt, doubling after each failure, at most the maximum.
+    "MAIL_RETRY_DELAY": 30,
+    "MAIL_RETRY_MAX_DELAY": 3600,
+    # Sent messages stay in the queue table this many days (for `community mail status`).
+    "MAIL_KEEP_SENT_DAYS": 7,
     # Werkzeug hash method for new passwords; "scrypt" uses its strong defaults (n=2**15).
     "PASSWORD_HASH_METHOD": "scrypt",
     # Lifetimes of emailed links, in seconds.

@@ -1,6 +1,6 @@
 """Background tasks, run by ``community worker`` (huey).
 
-Work that must not slow a request down — keeping the search index up to date now, sending mail
+Work that must not slow a request down — keeping the search index up to date, sending mail,
 and calling webhooks later — is a task. A request enqueues it after its transaction committed;
 a worker process runs it with an app context, retrying it when it fails.
 
@@ -12,15 +12,16 @@ The queue lives where ``TASKS_URL`` says:
 - ``memory://``: inside the process (tests; tasks run when the test drains the queue).
 
 Core and plugins declare tasks with :func:`task` and :func:`periodic_task` at import time and
-enqueue them with :func:`enqueue`::
+enqueue them with :func:`enqueue`, or with :func:`enqueue_in` to run them later::
 
-    from community.tasks import enqueue, task
+    from community.tasks import enqueue, enqueue_in, task
 
     @task(retries=5, retry_delay=10)
     def send_digest(user_id: int) -> None:
         ...
 
     enqueue(send_digest, user.id)
+    enqueue_in(3600, send_digest, user.id)  # in an hour
 
 Arguments must be plain values (ids, strings): the task runs in another process, later, and
 reads what it needs from the database.
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "community.tasks"
 
-__all__ = ["crontab", "enqueue", "periodic_task", "task", "task_queue"]
+__all__ = ["crontab", "enqueue", "enqueue_in", "periodic_task", "task", "task_queue"]
 
 
 @dataclass
@@ -117,24 +118,40 @@ class TaskQueue:
             run_in_app
         )
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def _wrapper(self, func: Callable[..., Any]) -> Any:
         name = _task_name(func)
         if name not in self._wrappers:
             self.register_all()
         if name not in self._wrappers:
             raise LookupError(f"{name} is not declared with @community.tasks.task")
-        self._wrappers[name](*args, **kwargs)
+        return self._wrappers[name]
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._wrapper(func)(*args, **kwargs)
+
+    def enqueue_in(
+        self, delay_seconds: float, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        self._wrapper(func).schedule(args=args, kwargs=kwargs, delay=delay_seconds)
 
     def run_pending(self, limit: int = 10_000) -> int:
-        """Run every task waiting in the queue, here and now, as a worker would (tests and the
-        ``community worker --once`` command). Returns how many ran."""
+        """Run every task waiting in the queue and every scheduled task that is due, here and
+        now, as a worker would (tests and the ``community worker --once`` command); tasks
+        scheduled for later stay scheduled. Returns how many ran."""
         ran = 0
         while ran < limit:
             queued = self.huey.dequeue()
             if queued is None:
-                break
-            self.huey.execute(queued)
-            ran += 1
+                # As the consumer's scheduler does: due tasks go back to the queue.
+                due = self.huey.read_schedule()
+                if not due:
+                    break
+                for scheduled in due:
+                    self.huey.enqueue(scheduled)
+                continue
+            if self.huey.ready_to_run(queued):
+                ran += 1
+            self.huey.execute(queued)  # one that is not due goes back to the schedule
         return ran
 
 
@@ -166,3 +183,9 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Queue ``func(*args, **kwargs)`` for the worker. Call it after the commit that made the
     work necessary: the worker may run it at once, and must see the committed rows."""
     task_queue().enqueue(func, *args, **kwargs)
+
+
+def enqueue_in(delay_seconds: float, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Queue ``func(*args, **kwargs)`` to run ``delay_seconds`` from now, at the earliest (a
+    worker looks at its schedule every second). Like :func:`enqueue`, call it after the commit."""
+    task_queue().enqueue_in(delay_seconds, func, *args, **kwargs)

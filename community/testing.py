@@ -3,8 +3,22 @@
 Installing Community registers this module as a pytest plugin (entry point ``pytest11``), so a
 plugin's test suite has these fixtures without importing anything: ``app``, ``client``,
 ``runner``, ``create_user``, ``create_space``, ``create_topic``, ``create_post``,
-``enable_plugin``, ``run_tasks``, ``outbox`` and ``count_queries``; and :func:`community_cli`,
-to run the command line in a process of its own.
+``enable_plugin``, ``run_tasks``, ``outbox``, ``smtp_server`` and ``count_queries``; and
+:func:`community_cli`, to run the command line in a process of its own.
+
+Mail is sent by the background worker, never inside a request: after the action that sends a
+message, call ``run_tasks()``, then look in ``outbox`` (the ``memory`` backend the tests use).
+To see it go through SMTP, point the app at ``smtp_server``, a real SMTP server on 127.0.0.1::
+
+    @pytest.fixture
+    def app_config(smtp_server):
+        return smtp_server.settings
+
+    def test_welcome_mail(client, run_tasks, smtp_server):
+        ...
+        run_tasks()
+        [message] = smtp_server.wait_for(1)
+        assert message["Subject"] == "Welcome"
 
 The suite runs on SQLite by default and on PostgreSQL when ``COMMUNITY_TEST_DATABASE_URL`` is
 set. The schema is created once per test session; every test gets a new app on an empty
@@ -13,12 +27,17 @@ database (tables are emptied after each test).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -312,7 +331,7 @@ def create_post(app: Flask):
 def run_tasks(app: Flask) -> Callable[[], int]:
     """Run the background tasks waiting in the queue, as ``community worker`` would, and
     return how many ran: ``create_topic(...); run_tasks()`` puts the topic in the search
-    index."""
+    index, and sends the mail queued meanwhile."""
     from community.tasks import task_queue
 
     return task_queue(app).run_pending
@@ -332,9 +351,102 @@ def enable_plugin(app: Flask):
 
 @pytest.fixture
 def outbox(app: Flask) -> list:
+    """The messages the ``memory`` mail backend sent: those the worker sent, so call
+    ``run_tasks()`` first."""
     from community.mail import outbox as get_outbox
 
     return get_outbox(app)
+
+
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread of the test process) that keeps
+    what it receives.
+
+    - ``settings``: the configuration that sends mail to it (for ``app_config``, or as
+      ``COMMUNITY_*`` variables of a worker process);
+    - ``messages``: the messages received, parsed, oldest first; ``envelopes`` their SMTP
+      sender and recipients;
+    - ``wait_for(count, timeout=30)``: wait until ``count`` messages have arrived (fails the
+      test after ``timeout`` seconds) and return them;
+    - ``refuse(reply, times=1, at="DATA")``: answer the next ``times`` messages with ``reply``
+      instead of accepting them, e.g. ``"451 4.3.0 Try again later"`` (temporary) or, with
+      ``at="RCPT"``, ``"550 5.1.1 No such user"`` (permanent); ``refused`` counts them.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = 0
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refused = 0
+        self._refusals: list[tuple[str, str]] = []
+        self._changed = threading.Condition()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"MAIL_BACKEND": "smtp", "MAIL_SMTP_HOST": self.host, "MAIL_SMTP_PORT": self.port}
+
+    def refuse(self, reply: str, times: int = 1, at: str = "DATA") -> None:
+        if at not in ("RCPT", "DATA"):
+            raise ValueError("refuse at RCPT or DATA")
+        with self._changed:
+            self._refusals.extend([(at, reply)] * times)
+
+    def _refusal(self, stage: str) -> str | None:
+        with self._changed:
+            if self._refusals and self._refusals[0][0] == stage:
+                self.refused += 1
+                return self._refusals.pop(0)[1]
+        return None
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[EmailMessage]:
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
+            assert arrived, f"{len(self.messages)} of {count} messages arrived in {timeout} s"
+            return list(self.messages)
+
+    # aiosmtpd's handler interface
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        reply = self._refusal("RCPT")
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        reply = self._refusal("DATA")
+        if reply:
+            return reply
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        with self._changed:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self._changed.notify_all()
+        return "250 OK"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on (now)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on 127.0.0.1 for the test (see :class:`SMTPServer`). Needs
+    aiosmtpd (in Community's ``test`` extras)."""
+    from aiosmtpd.controller import Controller
+
+    server = SMTPServer()
+    controller = Controller(server, hostname=server.host, port=free_port(server.host))
+    controller.start()
+    server.port = controller.port
+    try:
+        yield server
+    finally:
+        controller.stop()
 
 
 class QueryCounter:

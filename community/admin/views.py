@@ -36,7 +36,11 @@ def index():
         "users": db.session.scalar(select(db.func.count()).select_from(User)),
         "spaces": db.session.scalar(select(db.func.count()).select_from(Space)),
     }
-    return render_template("admin/index.html", counts=counts, search=_search_health())
+    from community.mail import mail_status
+
+    return render_template(
+        "admin/index.html", counts=counts, search=_search_health(), mail=mail_status(limit=1)
+    )
 
 
 def _search_health() -> dict:

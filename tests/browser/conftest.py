@@ -1,4 +1,5 @@
-"""Browser tests: a real Community server in a subprocess, driven by headless Chromium.
+"""Browser tests: a real Community server in a subprocess, driven by headless Chromium. A
+``community worker`` runs beside it and sends the mail (to files the tests read).
 
 The server runs on SQLite in a temporary folder, or on PostgreSQL when
 ``COMMUNITY_TEST_DATABASE_URL`` is set: then it gets a database of its own on that server
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +50,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery"
 ADMIN = "admin"
 STARTUP_TIMEOUT = 30.0
+# The most the worker beside the server may take to send a mail (it takes well under a second).
+MAIL_TIMEOUT = 30.0
 # Every page of this site answers in well under a second; a missing element fails quickly.
 ACTION_TIMEOUT_MS = 10_000
 LINK_RE = re.compile(r"https?://\S+")
@@ -88,10 +92,17 @@ class LiveServer:
                 found.append(message)
         return found
 
+    def last_mail_to(self, address: str) -> EmailMessage:
+        """The latest message to ``address``, waiting (with a deadline) for the first one:
+        the worker beside the server sends mail a moment after the request that queued it."""
+        deadline = time.monotonic() + MAIL_TIMEOUT
+        while not (messages := self.mails_to(address)):
+            assert time.monotonic() < deadline, f"no mail was sent to {address}"
+            time.sleep(0.05)
+        return messages[-1]
+
     def link_in_last_mail_to(self, address: str) -> str:
-        messages = self.mails_to(address)
-        assert messages, f"no mail was sent to {address}"
-        text = messages[-1].get_body(preferencelist=("plain",)).get_content()
+        text = self.last_mail_to(address).get_body(preferencelist=("plain",)).get_content()
         match = LINK_RE.search(text)
         assert match, f"no link in the mail to {address}:\n{text}"
         return match.group(0)
@@ -156,23 +167,39 @@ def _wait_until_ready(process: subprocess.Popen, server: LiveServer) -> None:
 
 @contextmanager
 def _serving(server: LiveServer, port: int) -> Iterator[None]:
-    """``community run`` on ``port``, logging to ``server.log_path``, stopped on exit."""
+    """``community run`` on ``port`` and ``community worker`` beside it (it sends the mail;
+    same settings, so the same task queue in the instance folder), logging to
+    ``server.log_path``, stopped on exit."""
     command = [str(COMMUNITY), "run", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--no-reload", "--no-debug", "--with-threads"]
     with server.log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command, env=server.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        worker = subprocess.Popen(
+            [str(COMMUNITY), "worker"],
+            env=server.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
         try:
-            _wait_until_ready(process, server)
-            yield
-        finally:
-            process.terminate()
+            process = subprocess.Popen(
+                command, env=server.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                _wait_until_ready(process, server)
+                yield
+            finally:
+                _stop(process, signal.SIGTERM)
+        finally:
+            _stop(worker, signal.SIGINT)  # huey's graceful stop: running tasks finish
+
+
+def _stop(process: subprocess.Popen, signum: int) -> None:
+    process.send_signal(signum)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def test_register_and_confirm_email(page, server, seed):
     expect(page.get_by_text(f"We sent a confirmation link to {address}")).to_be_visible()
     expect(page.get_by_text(CONFIRM_NOTICE)).to_be_visible()
 
-    mail = server.mails_to(address)[-1]
+    mail = server.last_mail_to(address)
     assert mail["Subject"] == "Confirm your email address"
     page.goto(server.link_in_last_mail_to(address))
 

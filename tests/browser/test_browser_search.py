@@ -1,8 +1,8 @@
 """Search: the similar topics of the ask form (with and without JavaScript) and the search page.
 
-The server runs no worker, so the tests write the search index themselves: ``flush_now()``
-in the ``seed`` app, which shares the server's database and instance folder (where the index
-lives), writes every queued topic before the browser looks.
+The tests do not wait for the worker beside the server to update the search index: they write
+it themselves in the ``seed`` app, which shares the server's database and instance folder
+(where the index lives), every queued topic before the browser looks.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ class Solved:
 
 
 def index_now(seed) -> None:
-    from community.search.indexing import flush_now, queue_waiting
+    from community.search.indexing import index_lock, process_queue, queue_waiting
 
     with seed.app.app_context():
-        flush_now()
+        # When the worker is writing too, wait for its turn to end, then write what is left.
+        with index_lock(wait=True):
+            process_queue()
         assert not queue_waiting(), "the search queue was not emptied"
 
 
