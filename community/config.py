@@ -88,6 +88,8 @@ DEFAULTS: dict[str, Any] = {
     # Searches deeper than this many pages are refused (nobody reads them; bots do).
     "SEARCH_MAX_PAGES": 50,
     "RATELIMIT_SEARCH": "30/minute;500/hour",
+    # Username suggestions of the @mention autocomplete (a request per pause in typing).
+    "RATELIMIT_SUGGEST": "60/minute;1000/hour",
     # How many similar topics the ask form suggests under the title.
     "SEARCH_SIMILAR_COUNT": 5,
     "SESSION_COOKIE_HTTPONLY": True,

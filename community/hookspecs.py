@@ -331,8 +331,9 @@ def community_vote_gate(user: User, post: Post, value: int) -> str | None:
 @hookspec
 def community_post_html(html: str, source: str) -> str | None:
     """Change the HTML rendered from a post's Markdown before it is stored (e.g. link
-    @mentions or product codes). Implementations run in turn, each receiving the previous
-    one's result; the final HTML is sanitized again, so a filter cannot add scripts.
+    product codes or ticket numbers; core links @mentions itself). Implementations run in
+    turn, each receiving the previous one's result; the final HTML is sanitized again, so a
+    filter cannot add scripts.
 
     :param html: the sanitized HTML so far.
     :param source: the Markdown source of the post.

@@ -54,18 +54,36 @@ ALLOWED_ATTRIBUTES = {
     "td": {"style"},
     "ol": {"start"},
 }
+# Classes nh3 keeps, by tag; every other class is removed. "mention": links to members
+# (community.mentions).
+ALLOWED_CLASSES = {"a": {"mention"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def new_parser() -> MarkdownIt:
+    """A parser of the site's Markdown: CommonMark with tables and strikethrough, raw HTML off."""
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         ["table", "strikethrough"]
     )
 
 
-def render_markdown(source: str) -> str:
-    html = _parser().render(source)
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return new_parser()
+
+
+def render_markdown(source: str, *, mentions: bool = False) -> str:
+    """``source`` as sanitized HTML. With ``mentions``, ``@username`` of an active account
+    becomes a link to its profile (see :mod:`community.mentions`: it needs an app context
+    and asks the database once when the text mentions anyone); without, the result depends
+    on the text alone."""
+    if mentions:
+        # Imported here: plain rendering (excerpts, the demo) has no need of the database.
+        from community.mentions import render_with_mentions
+
+        html = render_with_mentions(source)
+    else:
+        html = _parser().render(source)
     return sanitize_html(html)
 
 
@@ -74,6 +92,7 @@ def sanitize_html(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow ugc noopener",
         filter_style_properties={"text-align"},

@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -14,7 +24,8 @@ from community.accounts.forms import (
     ResetRequestForm,
 )
 from community.errors import Refused
-from community.extensions import db
+from community.extensions import db, limiter
+from community.mentions import suggest_users
 from community.permissions import can
 from community.security import safe_next_url
 from community.topics import queries
@@ -23,6 +34,8 @@ from community.web.helpers import paginate, show_refusal
 from community.web.limits import auth_limit, write_limit
 
 bp = Blueprint("accounts", __name__)
+# The @mention autocomplete asks on each pause in typing.
+suggest_limit = limiter.limit(lambda: current_app.config["RATELIMIT_SUGGEST"])
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -141,6 +154,23 @@ def profile(username: str):
         page = paginate(stmt.order_by(queries.Topic.created_at.desc()), 20)
     stats = queries.user_stats(current_user, user)
     return render_template("accounts/profile.html", user=user, tab=tab, page=page, stats=stats)
+
+
+@bp.route("/users/suggest")
+@login_required
+@suggest_limit
+def suggest():
+    """Usernames starting with ``q``, for the @mention autocomplete of the post forms (JSON)."""
+    return jsonify(
+        [
+            {
+                "username": user.username,
+                "initials": user.initials,
+                "avatar_color": user.avatar_color,
+            }
+            for user in suggest_users(request.args.get("q", ""))
+        ]
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])

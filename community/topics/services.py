@@ -117,9 +117,10 @@ def _tags_for(names: list[str]) -> list[Tag]:
 
 
 def _render(body: str) -> str:
-    """Markdown to stored HTML: rendered and sanitized, passed through plugins' filters, and
-    sanitized again so that no filter can add what the allowlist forbids."""
-    html = render_markdown(body)
+    """Markdown to stored HTML: rendered with @mentions linked and sanitized, passed through
+    plugins' filters, and sanitized again so that no filter can add what the allowlist
+    forbids."""
+    html = render_markdown(body, mentions=True)
     return sanitize_html(apply_filter("community_post_html", html, source=body))
 
 
