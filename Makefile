@@ -35,8 +35,8 @@ run: install ## Set up SQLite with demo content and start the site (and its work
 	$(BIN)/community db upgrade
 	$(BIN)/community demo --if-empty
 	@echo "Open http://$(HOST):$(PORT)/ — demo admin: admin / community-admin"
-	@# The background worker (search index updates) runs beside the site and stops with it.
-	$(BIN)/community worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The background worker (search index, notifications, mail) runs beside the site and stops with it.
+	COMMUNITY_SITE_URL=$${COMMUNITY_SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/community worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/community run --host $(HOST) --port $(PORT) --with-threads
 
 browser: ## Install Debian's Chromium for the browser tests when it is missing

@@ -30,12 +30,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
 
     from community.mail import init_mail
+    from community.notifications import init_notifications
     from community.search import init_search
     from community.tasks import init_tasks
 
     init_tasks(app)
     init_mail(app)
     init_search(app)
+    init_notifications(app)
 
     from community import themes
 
@@ -142,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     from community.accounts.views import bp as accounts_bp
     from community.admin.views import bp as admin_bp
+    from community.notifications.views import bp as notifications_bp
     from community.plugins.views import admin_bp as plugins_admin_bp
     from community.plugins.views import bp as plugins_bp
     from community.search.views import bp as search_bp
@@ -155,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
         spaces_bp,
         topics_bp,
         search_bp,
+        notifications_bp,
         admin_bp,
         plugins_admin_bp,
         plugins_bp,

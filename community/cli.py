@@ -164,6 +164,7 @@ def worker_command(threads: int, once: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     from community.mail.cli import mail_group
+    from community.notifications.cli import notifications_group
     from community.plugins.cli import db_group, plugins_group
     from community.search.cli import search_group
 
@@ -174,5 +175,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(search_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(notifications_group)
     # Replaces Flask-Migrate's group: its `upgrade` also upgrades every plugin.
     app.cli.add_command(db_group)

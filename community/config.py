@@ -79,6 +79,15 @@ DEFAULTS: dict[str, Any] = {
     # Background tasks (community worker): sqlite:///tasks.db (a file in the instance folder),
     # redis://127.0.0.1:6379/0 for workers on several hosts, or memory:// (tests).
     "TASKS_URL": "sqlite:///tasks.db",
+    # The site's address as visitors see it, e.g. https://community.example.com: links in
+    # emails the worker sends are made with it (web requests know their own address). Unset:
+    # http://SERVER_NAME when that is set, else http://localhost:5000.
+    "SITE_URL": None,
+    # Notification digests: daily ones at this hour (UTC), weekly ones on this weekday
+    # (0 = Monday) at the same hour.
+    "NOTIFICATION_DIGEST_HOUR": 7,
+    "NOTIFICATION_DIGEST_WEEKDAY": 0,
+    "NOTIFICATIONS_PER_PAGE": 30,
     # Search: "whoosh" (an index in SEARCH_WHOOSH_PATH, default instance/search/whoosh) or
     # "postgresql" (full-text search in the site's PostgreSQL database; for several app
     # servers). Run `community search reindex` after switching.

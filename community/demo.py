@@ -19,6 +19,7 @@ from community.accounts.models import User
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.markdown import render_markdown
+from community.notifications.models import Follow, Notification
 from community.security import normalize_username
 from community.spaces.models import Space, SpaceModerator
 from community.topics.models import Post, Tag, Topic, TopicTag, Vote
@@ -389,7 +390,7 @@ def database_has_users() -> bool:
 
 
 def _start_ids(batch: _Batch) -> None:
-    for model in (User, Space, Topic, Post, Tag, Vote):
+    for model in (User, Space, Topic, Post, Tag, Vote, Notification):
         current = db.session.scalar(select(func.max(model.id))) or 0
         batch.next_ids[model.__tablename__] = current + 1
 
@@ -399,7 +400,7 @@ def _advance_sequences() -> None:
     the next account or topic created on the site collides with a demo row."""
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (User, Space, Topic, Post, Tag, Vote):
+    for model in (User, Space, Topic, Post, Tag, Vote, Notification):
         table = model.__tablename__
         db.session.execute(
             text(
@@ -547,6 +548,9 @@ def generate_demo(
             batch.add(Vote, post_id=post_id, user_id=voter, value=value, created_at=now)
             n_votes += 1
 
+    # Who follows which topic, as the site would have it: askers, answerers, idea voters.
+    follows: set[tuple[int, int]] = set()
+
     def add_topic(
         slug: str,
         kind: str,
@@ -614,6 +618,9 @@ def generate_demo(
                 k=min(len(all_members), rng.randint(0, 12 if kind == "idea" else 4)),
             )
             add_votes(opening_id, author, voters, up_only=kind != "question")
+            follows.add((author, topic_id))
+            if kind == "idea":
+                follows.update((voter, topic_id) for voter in voters)
 
             last = created
             if kind == "question":
@@ -632,6 +639,7 @@ def generate_demo(
                 last = when_after(last, 30)
                 answer_id = add_post(topic_id, helper, source, last)
                 answer_ids.append((answer_id, helper, last))
+                follows.add((helper, topic_id))
                 topic.setdefault("first_answer_at", last)
                 add_votes(
                     answer_id,
@@ -662,6 +670,7 @@ def generate_demo(
     add_post(faq, members_en[0], FAQ[1], faq_asked, opening=True)
     answered = faq_asked + timedelta(hours=2)
     faq_answer = add_post(faq, staff_ids[0], FAQ[2], answered)
+    follows.update({(members_en[0], faq), (staff_ids[0], faq)})
     add_votes(faq_answer, staff_ids[0], all_members[:8], up_only=False)
     faq_row.update(
         first_answer_at=answered,
@@ -669,6 +678,32 @@ def generate_demo(
         accepted_at=answered + timedelta(hours=1),
         last_activity_at=answered + timedelta(hours=1),
     )
+
+    # Replies to the admin's welcome post, waiting unread in the admin's inbox (the bell
+    # shows them on the first sign-in).
+    follows.add((admin_id, welcome))
+    replied = start + timedelta(hours=1)
+    for n, source in enumerate(rng.sample(REPLIES_EN, k=3)):
+        replied = when_after(replied, 12)
+        member = members_en[n]
+        reply_id = add_post(welcome, member, source, replied)
+        follows.add((member, welcome))
+        batch.add(
+            Notification,
+            user_id=admin_id,
+            kind="reply",
+            key=f"post:{reply_id}",
+            group_key=f"topic:{welcome}",
+            actor_id=member,
+            topic_id=welcome,
+            post_id=reply_id,
+            data={},
+            delivery="app",
+            created_at=replied,
+        )
+    topic_rows[0]["last_activity_at"] = replied
+    for user_id, topic_id in sorted(follows):
+        batch.add(Follow, user_id=user_id, target_type="topic", target_id=topic_id, created_at=now)
 
     for topic in topic_rows:
         topic.setdefault("first_answer_at", None)
@@ -683,7 +718,7 @@ def generate_demo(
     }
     for topic in topic_rows:
         topic["accepted_answer_id"] = None
-    batch.flush([User, Space, SpaceModerator, Tag, Topic, TopicTag, Post, Vote])
+    batch.flush([User, Space, SpaceModerator, Tag, Topic, TopicTag, Post, Vote, Follow])
     if accepted:
         db.session.execute(
             update(cast(Table, Topic.__table__))
@@ -691,6 +726,7 @@ def generate_demo(
             .values(accepted_answer_id=bindparam("answer_id")),
             [{"topic_id": tid, "answer_id": aid} for tid, (aid, _) in accepted.items()],
         )
+    batch.flush([Notification])
     _advance_sequences()
     db.session.commit()
     recount_all()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from community.accounts.models import User
+    from community.notifications import Channel, NotificationKind
     from community.plugins import Badge, Setting
     from community.search.backend import SearchBackend
     from community.spaces.models import Space
@@ -366,6 +367,33 @@ def community_user_badges(users: list[User]) -> dict[int, list[Badge]] | None:
     :param users: the users whose names the page shows.
     :return: a dict from user id to a list of :class:`community.plugins.Badge` (users left
         out get none from this plugin), or ``None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Notification hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_notification_kinds() -> list[NotificationKind] | None:
+    """Declare the plugin's kinds of notification (e.g. "an idea you voted for shipped").
+    Users choose per kind how they hear about it on their notification settings page; the
+    plugin sends them with :func:`community.notifications.notify`. Asked whenever core needs
+    the list, so return the same constant list every time. A kind whose name is taken is
+    ignored and the plugin recorded as failing.
+
+    :return: a list of :class:`community.notifications.NotificationKind`, or ``None``.
+    """
+
+
+@hookspec
+def community_notification_channels() -> list[Channel] | None:
+    """Give delivery channels besides the inbox and email (e.g. a webhook, a chat message).
+    The worker hands every notification a user receives to each channel's ``deliver``,
+    retrying with backoff when it raises. Asked whenever core needs the list.
+
+    :return: a list of :class:`community.notifications.Channel`, or ``None``.
     """
 
 

@@ -97,6 +97,23 @@ def test_demo_admin_signs_in_and_pages_render(runner, client):
     client.login("moderator", "community-mod")
 
 
+def test_the_demo_admin_finds_replies_in_the_inbox_and_members_follow_their_topics(runner, client):
+    from community.notifications.models import Follow
+
+    run_demo(runner)
+    client.login("admin", "community-admin")
+    home = client.get("/").get_data(as_text=True)
+    assert 'aria-label="Notifications, 3 unread"' in home
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "3 new replies in “" in inbox
+    # Every topic is followed by its author.
+    topics = db.session.scalar(select(func.count()).select_from(Topic))
+    followed = db.session.scalar(
+        select(func.count(func.distinct(Follow.target_id))).where(Follow.target_type == "topic")
+    )
+    assert followed == topics
+
+
 def test_visitors_do_not_see_private_demo_spaces(runner, client):
     run_demo(runner)
     page = client.get("/").get_data(as_text=True)

@@ -39,7 +39,12 @@ EXTENSION_KEY = "community.plugins"
 
 # Core modules that implement hooks themselves (with ``trylast`` so that plugins get the first
 # word). They are always enabled and not listed on the admin's plugin page.
-CORE_PLUGINS = ["community.permissions", "community.accounts.badges", "community.search.hooks"]
+CORE_PLUGINS = [
+    "community.permissions",
+    "community.accounts.badges",
+    "community.search.hooks",
+    "community.notifications.hooks",
+]
 
 # Settings rows of a plugin: "plugin.<name>.enabled" (bool), ".settings" (dict), ".error".
 STATE_PREFIX = "plugin."

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from community.errors import Refused
 from community.extensions import db, wants_json
+from community.notifications.service import mark_topic_read
 from community.permissions import all_spaces, can, require, visible_space_ids
 from community.plugins import prefetch_badges
 from community.spaces.services import space_tree
@@ -135,7 +136,26 @@ def topic(topic_id: int, slug: str | None = None):
     topic = get_visible_topic(topic_id)
     if slug != topic.slug:
         return redirect(_topic_url(topic, **query_args("topic_id", "slug")), 301)
+    mark_topic_read(current_user, topic)
     return render_topic(topic)
+
+
+@bp.route("/p/<id:post_id>")
+def post_link(post_id: int):
+    """A post's lasting address: the page of its topic where it is shown, at the post."""
+    post = get_visible_post(post_id)
+    topic = post.topic
+    if post.is_opening:
+        return redirect(_topic_url(topic))
+    # A comment is shown under the answer it is on.
+    shown_id = post.parent_id or post.id
+    ids = db.session.scalars(
+        queries.answers_for(topic, current_user).with_only_columns(Post.id)
+    ).all()
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    page = ids.index(shown_id) // per_page + 1 if shown_id in ids else 1
+    args = {"page": page} if page > 1 else {}
+    return redirect(_topic_url(topic, **args) + f"#post-{post.id}")
 
 
 def _follow_merge(source: Topic):

@@ -29,7 +29,8 @@ class Page:
 
 def page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # isascii: "²".isdigit() is true, but int("²") fails.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         abort(404)
     return int(raw)
 

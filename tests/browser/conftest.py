@@ -215,6 +215,8 @@ def server(
             "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": secrets.token_urlsafe(32),
             "DATABASE_URL": database_url,
+            # The worker makes the links in emails with it.
+            "SITE_URL": f"http://127.0.0.1:{port}",
             "MAIL_BACKEND": "file",
             "MAIL_FILE_PATH": str(folder / "mail"),
             "RATELIMIT_ENABLED": False,
