@@ -551,3 +551,19 @@ def test_the_command_line_shows_what_waits_and_sends_digests_now(
     assert [m["To"] for m in outbox] == ["asker@example.com"]
     for command in (["notifications", "--help"], ["notifications", "digest", "--help"]):
         assert runner.invoke(args=command).exit_code == 0
+
+
+def test_the_inbox_groups_only_the_newest_notifications(
+    app, client, create_user, create_topic, create_post, space, run_tasks, monkeypatch
+):
+    asker = create_user("asker")
+    topics = [
+        create_topic(asker, space, title=f"Question number {n} about my router") for n in range(4)
+    ]
+    for n, topic in enumerate(topics):
+        create_post(create_user(f"helper{n}"), topic)
+    run_tasks()
+    monkeypatch.setattr(service, "INBOX_WINDOW", 2)
+    page = inbox_of(client, asker)
+    assert "Question number 3" in page and "Question number 2" in page
+    assert "Question number 1" not in page and "Question number 0" not in page

@@ -504,6 +504,7 @@ def _send_digest(user_id: int, cadence: str) -> int:
     groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
     for n in chosen:
         groups[(n.kind, n.group_key)].append(n)
+    ordered = sorted(groups.values(), key=lambda g: g[-1].created_at, reverse=True)
     with render_in(user):
         items = [
             {
@@ -511,7 +512,7 @@ def _send_digest(user_id: int, cadence: str) -> int:
                 "link": _absolute(service.target_path(group[0])),
                 "excerpt": _excerpt(group[-1]) if len(group) == 1 else "",
             }
-            for group in sorted(groups.values(), key=lambda g: g[-1].created_at, reverse=True)
+            for group in ordered[:DIGEST_LIMIT]
         ]
         unsubscribe_url = url_for(
             "notifications.unsubscribe", token=unsubscribe_token(user, "*"), _external=True
@@ -524,8 +525,8 @@ def _send_digest(user_id: int, cadence: str) -> int:
         context = {
             "user": user,
             "subject": subject,
-            "items": items[:DIGEST_LIMIT],
-            "more": max(0, len(items) - DIGEST_LIMIT),
+            "items": items,
+            "more": max(0, len(ordered) - DIGEST_LIMIT),
             "cadence": cadence,
             "inbox_url": url_for("notifications.inbox", _external=True),
             "unsubscribe_url": unsubscribe_url,
