@@ -73,24 +73,27 @@ def _check_target(target_type: str) -> None:
         raise ValueError(f"unknown follow target {target_type!r}")
 
 
-def follow(user: User, target_type: str, target_id: int) -> None:
-    """``user`` follows the target from now on (again, if they had unfollowed it)."""
+def _set_follow(user: User, target_type: str, target_id: int, active: bool) -> None:
     _check_target(target_type)
-    _insert_ignoring_duplicates(
-        Follow,
-        [{"user_id": user.id, "target_type": target_type, "target_id": target_id, "active": True}],
-    )
+    row = {"user_id": user.id, "target_type": target_type, "target_id": target_id}
+    _insert_ignoring_duplicates(Follow, [{**row, "active": active}])
     db.session.execute(
         update(Follow)
         .where(
             Follow.user_id == user.id,
             Follow.target_type == target_type,
             Follow.target_id == target_id,
-            Follow.active.is_(False),
+            Follow.active.is_not(active),
         )
-        .values(active=True, created_at=utcnow())
+        .values({"active": active, **({"created_at": utcnow()} if active else {})})
     )
     db.session.commit()
+    g.pop("follows", None)
+
+
+def follow(user: User, target_type: str, target_id: int) -> None:
+    """``user`` follows the target from now on (again, if they had unfollowed it)."""
+    _set_follow(user, target_type, target_id, True)
 
 
 def auto_follow(user_id: int, target_type: str, target_id: int) -> None:
@@ -109,21 +112,7 @@ def auto_follow(user_id: int, target_type: str, target_id: int) -> None:
 
 def unfollow(user: User, target_type: str, target_id: int) -> None:
     """Stop following; remembered, so that automatic follows do not bring it back."""
-    _check_target(target_type)
-    _insert_ignoring_duplicates(
-        Follow,
-        [{"user_id": user.id, "target_type": target_type, "target_id": target_id, "active": False}],
-    )
-    db.session.execute(
-        update(Follow)
-        .where(
-            Follow.user_id == user.id,
-            Follow.target_type == target_type,
-            Follow.target_id == target_id,
-        )
-        .values(active=False)
-    )
-    db.session.commit()
+    _set_follow(user, target_type, target_id, False)
 
 
 def is_following(user: Any, target_type: str, target_id: int) -> bool:
