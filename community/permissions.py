@@ -119,11 +119,12 @@ def prefetch_moderated_spaces(user_ids: Any) -> None:
             direct[user_id].add(space_id)
     spaces = all_spaces() if any(direct.values()) else {}
     for user_id, own in direct.items():
-        below = {sid for sid in spaces if _ancestor_ids(sid, spaces) & own} if own else set()
+        below = {sid for sid in spaces if ancestor_ids(sid, spaces) & own} if own else set()
         cache[user_id] = frozenset(below | own)
 
 
-def _ancestor_ids(space_id: int, spaces: dict[int, Any]) -> set[int]:
+def ancestor_ids(space_id: int, spaces: dict[int, Any]) -> set[int]:
+    """The space and every space it is inside (``spaces``: :func:`all_spaces`)."""
     seen: set[int] = set()
     current: int | None = space_id
     while current is not None and current not in seen:
@@ -164,7 +165,7 @@ def _moderates(user: Any, space_id: int) -> bool:
 
 def _space_visible(user: Any, space: Any) -> bool:
     spaces = all_spaces()
-    for sid in _ancestor_ids(space.id, spaces) or {space.id}:
+    for sid in ancestor_ids(space.id, spaces) or {space.id}:
         row = spaces.get(sid, space)
         if row.visibility == "members" and not user.is_authenticated:
             return False

@@ -13,15 +13,9 @@ from community.dbtypes import utcnow
 from community.extensions import db
 from community.notifications import delivery, service
 from community.notifications.models import Notification, NotificationEvent
+from tests.test_notifications import notifications_of
 
 NOTIFIER = {"PLUGINS": ["tests.plugins.notifier"]}
-
-
-def notifications_of(user, kind=None):
-    stmt = select(Notification).where(Notification.user_id == user.id)
-    if kind:
-        stmt = stmt.where(Notification.kind == kind)
-    return list(db.session.scalars(stmt.order_by(Notification.id)))
 
 
 @pytest.fixture

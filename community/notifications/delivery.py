@@ -135,15 +135,9 @@ def _on_topic(post: int) -> list[tuple[int, str]]:
     written += service.add_notifications(mentioned, "mention", actor=actor, post=opening)
     told.update(u.id for u in mentioned)
     # Followers of the space, of the spaces it is in, and of its tags.
-    from community.permissions import all_spaces
+    from community.permissions import all_spaces, ancestor_ids
 
-    spaces = all_spaces()
-    space_ids = []
-    current: int | None = topic.space_id
-    while current is not None and current not in space_ids:
-        space_ids.append(current)
-        parent = spaces.get(current)
-        current = parent.parent_id if parent is not None else None
+    space_ids = ancestor_ids(topic.space_id, all_spaces())
     ids = set(db.session.scalars(service.followers("space", space_ids)))
     ids |= set(db.session.scalars(service.followers("tag", [t.id for t in topic.tags])))
     ids -= told
