@@ -81,7 +81,9 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
+        # A suspended account's session ends at its next request.
+        return user if user is not None and user.active else None
 
     translations = str(config_module.PROJECT_ROOT / "community" / "translations")
     babel.init_app(

@@ -129,6 +129,32 @@ def community_post_released(post: Post, actor: User) -> None:
 
 
 @hookspec
+def community_post_hidden(post: Post, actor: User | None, reason: str) -> None:
+    """Called after a published post was taken out of view until a moderator decides
+    (:func:`community.topics.services.hide_post`): only its author and the space's
+    moderators see it, with the reason, and it counts nowhere. When it is the opening post,
+    the whole topic is hidden.
+
+    :param post: the hidden post (``post.held_at`` and ``post.hidden_at`` are set).
+    :param actor: the moderator who hid it, or ``None`` when a plugin's rule did.
+    :param reason: the reason given, shown to the author.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_post_unhidden(post: Post, actor: User) -> None:
+    """Called after a moderator brought back a hidden post
+    (:func:`community.topics.services.release_post`). The post was published before, so no
+    ``community_post_created`` follows.
+
+    :param post: the post, visible again.
+    :param actor: the moderator.
+    :return: ignored.
+    """
+
+
+@hookspec
 def community_post_edited(post: Post, editor: User, previous_source: str) -> None:
     """Called after a post's text was changed.
 
@@ -247,6 +273,70 @@ def community_topic_merged(source: Topic, target: Topic, actor: User) -> None:
 
 
 @hookspec
+def community_topic_split(source: Topic, target: Topic, actor: User, post_ids: list[int]) -> None:
+    """Called after a moderator moved some replies of a topic, with their comments, out into
+    a new topic of the same kind and space; the earliest became its opening post.
+
+    :param source: the topic the replies came from.
+    :param target: the new topic.
+    :param actor: the moderator.
+    :param post_ids: ids of the replies moved (oldest first; the first is the new opening post).
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_user_suspended(user: User, actor: User | None, reason: str) -> None:
+    """Called after an account was suspended (``user.active`` is False): it cannot sign in,
+    and a session it had is ended.
+
+    :param user: the suspended user.
+    :param actor: the admin or moderator who suspended it, or ``None`` (command line, rule).
+    :param reason: the reason given, or ``""``.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_user_reinstated(user: User, actor: User | None) -> None:
+    """Called after a suspended account was made active again.
+
+    :param user: the user, active again.
+    :param actor: who lifted the suspension, or ``None`` when it ran out on its own.
+    :return: ignored.
+    """
+
+
+@hookspec
+def community_audited(
+    actor: User | None,
+    action: str,
+    target: Any,
+    reason: str | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Called after a moderator's or admin's action was committed, by core for its own tools
+    (``post.hide``, ``post.unhide``, ``post.release``, ``post.delete`` and ``post.edit`` of
+    someone else's post, ``post.restore``, ``topic.pin``/``unpin``/``lock``/``unlock``,
+    ``topic.move``, ``topic.merge``, ``topic.split``, ``topic.status``, ``user.role``,
+    ``user.suspend``, ``user.reinstate``, ``space.create``, ``space.edit``,
+    ``space.moderator_add``/``remove``, ``settings.edit``, ``plugin.enable``/``disable``,
+    ``plugin.settings``) and by plugins for theirs through :func:`community.plugins.audit`.
+    An audit-log plugin records them.
+
+    :param actor: who acted, or ``None`` for an automatic rule.
+    :param action: the dotted name of the action.
+    :param target: the :class:`Post`, :class:`Topic`, :class:`User` or :class:`Space` acted
+        on, a plugin's name (``plugin.*``), or ``None`` (site settings).
+    :param reason: the reason the actor gave, or ``None``.
+    :param before: the values the action changed, as they were (JSON-serializable).
+    :param after: the same values afterwards.
+    :return: ignored.
+    """
+
+
+@hookspec
 def community_idea_status_changed(topic: Topic, actor: User, previous_status: str | None) -> None:
     """Called after an idea's status changed (not when it was set to the value it had).
     Core only stores the status; the workflow around it belongs to a plugin.
@@ -324,9 +414,33 @@ def community_vote_gate(user: User, post: Post, value: int) -> str | None:
     """
 
 
+@hookspec
+def community_registration_gate(username: str, email: str, address: str) -> str | None:
+    """Asked before a new account is created from the registration form; a plugin may refuse
+    it (e.g. too many sign-ups from one address, a blocked email domain). The first refusal
+    wins; one that raises refuses (fail closed).
+
+    :param username: the name asked for.
+    :param email: the email address given.
+    :param address: the visitor's IP address.
+    :return: ``None`` to allow; a translated sentence to refuse, shown above the form.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Filter hooks
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def community_suspended_message(message: str, user: User) -> str | None:
+    """Change what a suspended member reads when they try to sign in (e.g. add the reason
+    and when the suspension ends). Implementations run in turn.
+
+    :param message: the sentence so far (core's: "This account is suspended.").
+    :param user: the suspended user.
+    :return: the new sentence, or ``None`` to leave it.
+    """
 
 
 @hookspec
@@ -367,6 +481,18 @@ def community_user_badges(users: list[User]) -> dict[int, list[Badge]] | None:
     :param users: the users whose names the page shows.
     :return: a dict from user id to a list of :class:`community.plugins.Badge` (users left
         out get none from this plugin), or ``None``.
+    """
+
+
+@hookspec
+def community_user_trust(users: list[User]) -> dict[int, int] | None:
+    """Say how far the site trusts users, as a level from 0 (new) upwards, e.g. from
+    gamification levels; other plugins use it to weigh what users do (a moderation plugin
+    weighs flags by it). Read it with :func:`community.plugins.trust_levels`: every
+    implementation is asked and the highest level wins. Called with all the users at once.
+
+    :param users: the users to rate.
+    :return: a dict from user id to level (users left out: no opinion), or ``None``.
     """
 
 

@@ -34,7 +34,8 @@ ACTIONS = frozenset(
         "post.restore",  # obj: Post
         "post.vote",  # obj: Post
         "post.view_deleted",  # obj: Post — read the text of a deleted post
-        "post.release",  # obj: Post — publish a post held for review
+        "post.release",  # obj: Post — publish a post held for review (or hidden)
+        "post.hide",  # obj: Post — take a published post out of view until a decision
         "user.view",  # obj: User
         "admin.access",  # obj: None
     }
@@ -240,6 +241,8 @@ def community_permission(user: Any, action: str, obj: Any) -> bool:  # noqa: C90
             return True
         if verb == "release":
             return obj.held_at is not None and obj.deleted_at is None and moderator
+        if verb == "hide":
+            return obj.held_at is None and obj.deleted_at is None and moderator
         if verb == "view_deleted":
             return own or moderator
         if verb == "edit":

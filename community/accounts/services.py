@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any, cast
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import Role, User
@@ -17,7 +19,7 @@ from community.dbtypes import utcnow
 from community.errors import Refused
 from community.extensions import db
 from community.mail import send_mail
-from community.plugins import fire
+from community.plugins import apply_filter, ask_gates, audit, fire
 from community.security import make_token, normalize_username, read_token, username_problem
 
 
@@ -148,3 +150,63 @@ def set_role(user: User, role: str, is_staff: bool, actor: User | None = None) -
             previous_role=previous_role,
             previous_staff=previous_staff,
         )
+        audit(
+            actor,
+            "user.role",
+            user,
+            before={"role": previous_role, "staff": previous_staff},
+            after={"role": role, "staff": is_staff},
+        )
+
+
+def suspend_user(user: User, actor: User | None = None, reason: str = "") -> bool:
+    """Suspend an account: it cannot sign in and its session ends at its next request.
+    Returns False when it already was suspended. Admins cannot be suspended this way by
+    anyone but an admin (check permissions in the caller)."""
+    reason = " ".join((reason or "").split())[:500]
+    changed = _rowcount(
+        update(User).where(User.id == user.id, User.active.is_(True)).values(active=False)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+    if not changed:
+        return False
+    fire("community_user_suspended", user=user, actor=actor, reason=reason)
+    audit(
+        actor, "user.suspend", user, reason=reason, before={"active": True}, after={"active": False}
+    )
+    return True
+
+
+def reinstate_user(user: User, actor: User | None = None) -> bool:
+    """Make a suspended account active again. Returns False when it was not suspended."""
+    changed = _rowcount(
+        update(User).where(User.id == user.id, User.active.is_(False)).values(active=True)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+    if not changed:
+        return False
+    fire("community_user_reinstated", user=user, actor=actor)
+    audit(actor, "user.reinstate", user, before={"active": False}, after={"active": True})
+    return True
+
+
+def _rowcount(stmt: Any) -> int:
+    result = cast("CursorResult[Any]", db.session.execute(stmt))
+    return result.rowcount
+
+
+def suspended_message(user: User) -> str:
+    """What a suspended member reads when signing in (plugins may add the reason)."""
+    return str(
+        apply_filter("community_suspended_message", _("This account is suspended."), user=user)
+    )
+
+
+def registration_refusal(username: str, email: str, address: str) -> str | None:
+    """A plugin's reason to refuse this registration, or None."""
+    answer = ask_gates(
+        "community_registration_gate", username=username, email=email, address=address
+    )
+    return str(answer.reason if hasattr(answer, "reason") else answer) if answer else None

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from community.accounts import services
@@ -46,6 +47,11 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
+            refusal_text = services.registration_refusal(
+                form.username.data, form.email.data, get_remote_address()
+            )
+            if refusal_text:
+                raise Refused(refusal_text)
             user = services.register_user(form.username.data, form.email.data, form.password.data)
         except Refused as refusal:
             show_refusal(form, refusal, "username")
@@ -94,7 +100,7 @@ def login():
         if user is None or not user.check_password(form.password.data):
             form.password.errors.append(_("Wrong username/email or password."))
         elif not user.active:
-            form.login.errors.append(_("This account is suspended."))
+            form.login.errors.append(services.suspended_message(user))
         else:
             login_user(user, remember=form.remember.data)
             services.record_login(user)

@@ -12,7 +12,7 @@ from community.admin.forms import ModeratorForm, SiteSettingsForm, SpaceForm, Us
 from community.errors import Refused
 from community.extensions import db
 from community.permissions import require
-from community.plugins import prefetch_badges
+from community.plugins import audit, prefetch_badges
 from community.settings.service import save_settings, site_settings
 from community.spaces import services as space_services
 from community.spaces.models import Space
@@ -110,6 +110,7 @@ def edit_space(space_id: int | None = None):
     if request.method == "GET" and space_id:
         form.parent_id.data = space.parent_id or 0
     if form.validate_on_submit():
+        before = _space_state(space) if space_id else {}
         try:
             space_services.save_space(
                 space,
@@ -124,6 +125,15 @@ def edit_space(space_id: int | None = None):
             db.session.rollback()
             show_refusal(form, refusal, "title")
         else:
+            after = _space_state(space)
+            if before != after:
+                audit(
+                    current_user,
+                    "space.edit" if space_id else "space.create",
+                    space,
+                    before={k: v for k, v in before.items() if after.get(k) != v},
+                    after={k: v for k, v in after.items() if before.get(k) != v},
+                )
             flash(_("The space “%(title)s” is saved.", title=space.title), "success")
             return redirect(url_for("admin.edit_space", space_id=space.id))
     moderators = space_services.moderators_of(space) if space_id else []
@@ -157,6 +167,7 @@ def add_moderator(space_id: int):
             flash(_("No user is called %(name)s.", name=form.username.data), "error")
         else:
             space_services.add_moderator(space, user)
+            audit(current_user, "space.moderator_add", space, after={"moderator": user.username})
             flash(_("%(name)s now moderates this space.", name=user.username), "success")
     return redirect(url_for("admin.edit_space", space_id=space.id))
 
@@ -165,9 +176,27 @@ def add_moderator(space_id: int):
 def remove_moderator(space_id: int, user_id: int):
     space = db.session.get(Space, space_id) or abort(404)
     if ActionForm().validate_on_submit():
+        removed = db.session.get(User, user_id)
         space_services.remove_moderator(space, user_id)
+        audit(
+            current_user,
+            "space.moderator_remove",
+            space,
+            before={"moderator": removed.username if removed else user_id},
+        )
         flash(_("The moderator was removed."), "info")
     return redirect(url_for("admin.edit_space", space_id=space.id))
+
+
+def _space_state(space: Space) -> dict:
+    return {
+        "title": space.title,
+        "slug": space.slug,
+        "parent_id": space.parent_id,
+        "visibility": space.visibility,
+        "default_kind": space.default_kind,
+        "description": space.description,
+    }
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -197,11 +226,12 @@ def edit_user(user_id: int):
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors.append(_("You cannot remove your own admin role or suspend yourself."))
         else:
-            account_services.set_role(
-                user, form.role.data, form.is_staff.data, actor=current_user._get_current_object()
-            )
-            user.active = form.active.data
-            db.session.commit()
+            actor = current_user._get_current_object()
+            account_services.set_role(user, form.role.data, form.is_staff.data, actor=actor)
+            if form.active.data:
+                account_services.reinstate_user(user, actor)
+            else:
+                account_services.suspend_user(user, actor)
             flash(_("%(name)s is saved.", name=user.username), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=user), (
@@ -218,6 +248,7 @@ def settings():
     form = SiteSettingsForm(data=site_settings() if request.method == "GET" else None)
     form.theme.choices = [SelectChoice(t, t) for t in available_themes(current_app)]
     if form.validate_on_submit():
+        before = dict(site_settings())
         try:
             save_settings(
                 {
@@ -229,6 +260,16 @@ def settings():
             for name, message in exc.args[0].items():
                 form[name].errors.append(message)
         else:
+            after = dict(site_settings())
+            changed = sorted(k for k in after if after.get(k) != before.get(k))
+            if changed:
+                audit(
+                    current_user,
+                    "settings.edit",
+                    None,
+                    before={k: before.get(k) for k in changed},
+                    after={k: after[k] for k in changed},
+                )
             flash(_("Site settings are saved."), "success")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import pluggy
-from flask import Blueprint, Flask, url_for
+from flask import Blueprint, Flask, current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -37,8 +37,10 @@ __all__ = [
     "PluginInfo",
     "Setting",
     "admin_blueprint",
+    "audit",
     "create_plugin_host",
     "fire",
+    "hit_rate_limit",
     "hookimpl",
     "plugin_manager",
     "plugin_settings",
@@ -46,6 +48,7 @@ __all__ = [
     "prefetch_badges",
     "render_slot",
     "state_key",
+    "trust_levels",
     "user_badges",
 ]
 
@@ -58,6 +61,7 @@ SLOTS = frozenset(
         "head",  # <head> of every page: stylesheets, meta tags
         "nav",  # the main navigation, after core's links
         "footer",  # the page footer
+        "banner",  # top of every page's main column; context: space (None outside a space)
         "home.sidebar",  # beside the home page's topic list
         "space.header",  # under a space's title; context: space
         "space.sidebar",  # beside a space's topic list; context: space
@@ -100,6 +104,85 @@ def fire(event: str, **kwargs: Any) -> None:
     """Call an event hook on every enabled plugin, one at a time: a plugin that raises is
     logged and recorded as failing, and neither stops the others nor the request."""
     current_host().fire(event, **kwargs)
+
+
+def audit(
+    actor: Any,
+    action: str,
+    target: Any = None,
+    *,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Announce a moderator's or admin's action (``community_audited``), after it was
+    committed: core calls this for its own tools, plugins for theirs, and an audit-log plugin
+    records them all.
+
+    :param actor: the user who acted, or ``None`` for an automatic rule.
+    :param action: a dotted name, e.g. ``"post.hide"``, ``"user.suspend"``.
+    :param target: the post, topic, user or space acted on, or ``None`` (site settings).
+    :param reason: what the actor gave as the reason, if anything.
+    :param before: the relevant values before the action (JSON-serializable).
+    :param after: the values after it.
+    """
+    fire(
+        "community_audited",
+        actor=actor,
+        action=action,
+        target=target,
+        reason=reason,
+        before=before or {},
+        after=after or {},
+    )
+
+
+def hit_rate_limit(name: str, limits: str, key: str) -> int | None:
+    """Count one hit against ``limits`` (Flask-Limiter syntax, e.g. ``"3/minute;20/hour"``)
+    for ``key`` under ``name``, in the site's rate-limit storage (``RATELIMIT_STORAGE_URI``:
+    memory, or Redis shared by every worker). Returns ``None`` when the hit is allowed, else
+    the number of seconds until it would be.
+
+    :param name: what is limited, e.g. ``"moderation.flag"``.
+    :param limits: one or more limits separated by ``;``.
+    :param key: who is limited, e.g. ``"user:42"`` or ``"ip:203.0.113.9"``.
+    """
+    import math
+    import time
+
+    from limits import parse_many
+
+    from community.extensions import limiter
+
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    strategy = limiter.limiter
+    for item in parse_many(limits):
+        # One atomic increment per limit (INCR on Redis): two workers never both get the
+        # last hit of a window.
+        if not strategy.hit(item, name, key):
+            reset, _remaining = strategy.get_window_stats(item, name, key)
+            return max(1, math.ceil(reset - time.time()))
+    return None
+
+
+def trust_levels(users: Any) -> dict[int, int]:
+    """How far the site trusts each of these users, from 0 (new) up, as plugins say through
+    ``community_user_trust`` (e.g. gamification's levels); the highest answer wins, and
+    users no plugin answers for are at 0."""
+    todo = [user for user in users if user is not None and getattr(user, "id", None)]
+    levels = {user.id: 0 for user in todo}
+    if not todo:
+        return levels
+    host = current_host()
+    for name, result in host.answers("community_user_trust", {"users": todo}):
+        try:
+            for user_id, level in dict(result).items():
+                if user_id in levels:
+                    levels[user_id] = max(levels[user_id], int(level))
+        except Exception as exc:
+            host.record_failure(name, "community_user_trust", exc)
+    return levels
 
 
 def render_slot(slot: str, **context: Any) -> Markup:

@@ -15,11 +15,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from community.extensions import db
 from community.permissions import require
-from community.plugins import services
+from community.plugins import audit, services
 from community.plugins.host import PluginInfo, current_host
 from community.plugins.migrations import migration_status
 from community.plugins.settings import plugin_settings, save_plugin_settings, settings_form
@@ -89,8 +89,19 @@ def detail(name: str):
         form = settings_form(info.settings, plugin_settings(name))
         if form.validate_on_submit():
             values = {spec.key: form[spec.key].data for spec in info.settings}
+            before = dict(plugin_settings(name))
             errors = save_plugin_settings(name, values)
             if not errors:
+                after = dict(plugin_settings(name))
+                changed = sorted(k for k in after if after[k] != before.get(k))
+                if changed:
+                    audit(
+                        current_user,
+                        "plugin.settings",
+                        name,
+                        before={k: before.get(k) for k in changed},
+                        after={k: after[k] for k in changed},
+                    )
                 flash(_("The settings of %(name)s are saved.", name=name), "success")
                 return redirect(url_for("plugins_admin.detail", name=name))
             for key, message in errors.items():
@@ -131,7 +142,14 @@ def change(name: str, action: str):
             )
             return redirect(url_for("plugins_admin.detail", name=name))
         flash(_("%(name)s is enabled.", name=name), "success")
+        audit(
+            current_user, "plugin.enable", name, before={"enabled": False}, after={"enabled": True}
+        )
     elif action == "disable":
+        # Announced first: an audit-log plugin that is being disabled still records it.
+        audit(
+            current_user, "plugin.disable", name, before={"enabled": True}, after={"enabled": False}
+        )
         services.disable_plugin(name)
         flash(_("%(name)s is disabled.", name=name), "info")
     else:

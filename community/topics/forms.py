@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -69,6 +69,19 @@ class MoveTopicForm(FlaskForm):
     """Choices are the spaces the moderator may move the topic to, set by the view."""
 
     space_id = SelectField(_l("Move to space"), coerce=int, choices=[])
+
+
+class HidePostForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Shown to the author."),
+    )
+
+
+class SplitTopicForm(FlaskForm):
+    title = StringField(_l("Title of the new topic"), validators=[DataRequired(), Length(max=200)])
+    posts = SelectMultipleField(_l("Replies to move"), coerce=int, validate_choice=False)
 
 
 class MergeTopicForm(FlaskForm):

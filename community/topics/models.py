@@ -116,6 +116,10 @@ class Post(Base):
     # gave: only its author and the space's moderators see it, and it counts nowhere.
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_reason: Mapped[str | None] = mapped_column(String(300))
+    # Set, together with ``held_at``, when a *published* post was hidden (by a moderator or
+    # a plugin's rule, e.g. after flags): it is held like a post waiting for review, and
+    # publishing it again brings it back rather than announcing it as new.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Denormalized, changed in SQL by the vote service.
     score: Mapped[int] = mapped_column(default=0, server_default="0")
     upvotes: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -127,6 +131,10 @@ class Post(Base):
     @property
     def is_comment(self) -> bool:
         return self.parent_id is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
     def __repr__(self) -> str:
         return f"<Post {self.id} topic={self.topic_id}>"

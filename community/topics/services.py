@@ -25,7 +25,7 @@ from community.errors import Refused
 from community.extensions import db
 from community.markdown import render_markdown, sanitize_html
 from community.permissions import can
-from community.plugins import Hold, apply_filter, ask_gates, fire
+from community.plugins import Hold, apply_filter, ask_gates, audit, fire
 from community.search.indexing import queue_topics
 from community.spaces.models import Space, TopicKind
 from community.topics.models import (
@@ -251,37 +251,43 @@ def _topic_counts(topic: Topic) -> bool:
 
 
 def _count_published(post: Post, now: Any) -> None:
-    """Counters and activity for a post that has just become visible to everyone."""
+    """Counters and activity for a post that has just become visible to everyone (``now``
+    is None when a hidden post comes back: counters only, no new activity)."""
     topic = post.topic
     if post.is_opening:
         _bump_space(topic.space_id, topics=1, posts=1 + topic.reply_count)
         return
-    values: dict[str, Any] = {"last_activity_at": now}
+    values: dict[str, Any] = {"last_activity_at": now} if now is not None else {}
     if post.parent_id is None:
         values["reply_count"] = Topic.reply_count + 1
         if _topic_counts(topic):
             _bump_space(topic.space_id, posts=1)
-        if topic.first_answer_at is None and post.author_id != topic.author_id:
+        if now is not None and topic.first_answer_at is None and post.author_id != topic.author_id:
             db.session.execute(
                 update(Topic)
                 .where(Topic.id == topic.id, Topic.first_answer_at.is_(None))
                 .values(first_answer_at=now)
             )
-    db.session.execute(update(Topic).where(Topic.id == topic.id).values(**values))
+    if values:
+        db.session.execute(update(Topic).where(Topic.id == topic.id).values(**values))
 
 
 def release_post(actor: User, post: Post) -> None:
     """Publish a post that a plugin's gate held for review: from now on everyone who may see
-    the topic sees it, it counts, and the plugins hear of it as a new topic or post."""
+    the topic sees it, it counts, and the plugins hear of it as a new topic or post.
+
+    A post that was hidden after publication (see :func:`hide_post`) comes back instead:
+    the plugins hear ``community_post_unhidden``, not of a new post."""
     if not can("post.release", post, actor):
         raise Refused(_("Only moderators of this space can publish a post held for review."))
     now = utcnow()
+    was_hidden = db.session.scalar(select(Post.hidden_at).where(Post.id == post.id)) is not None
     # Only the request that actually clears the hold of a live post publishes (two
     # moderators at once, or a deletion meanwhile).
     released = _rowcount(
         update(Post)
         .where(Post.id == post.id, Post.held_at.is_not(None), Post.deleted_at.is_(None))
-        .values(held_at=None, held_reason=None)
+        .values(held_at=None, held_reason=None, hidden_at=None)
     )
     if not released:
         db.session.rollback()
@@ -290,11 +296,63 @@ def release_post(actor: User, post: Post) -> None:
         db.session.execute(update(Topic).where(Topic.id == post.topic_id).values(held_at=None))
     db.session.refresh(post)
     db.session.refresh(post.topic)
-    _count_published(post, now)
+    if was_hidden:
+        _count_published(post, None)
+    else:
+        _count_published(post, now)
     queue_topics(post.topic_id)
     db.session.commit()
+    if was_hidden:
+        fire("community_post_unhidden", post=post, actor=actor)
+        audit(actor, "post.unhide", post, before={"visible": False}, after={"visible": True})
+        return
     fire("community_post_released", post=post, actor=actor)
+    audit(actor, "post.release", post, before={"visible": False}, after={"visible": True})
     _publish_event(post)
+
+
+def hide_post(actor: User | None, post: Post, reason: str) -> bool:
+    """Take a published post out of view until a moderator decides: only its author and the
+    space's moderators see it (with ``reason``), it counts nowhere, search forgets it.
+    :func:`release_post` brings it back. ``actor`` is ``None`` when a plugin's rule hides it
+    (e.g. enough members flagged it); otherwise the actor must be a moderator of the space.
+
+    Returns False when the post was not visible (already hidden, held or deleted)."""
+    if actor is not None and not can("post.hide", post, actor):
+        if not can("space.moderate", post.topic.space, actor):
+            raise Refused(_("Only moderators of this space can hide a post."))
+        return False  # already hidden, held or deleted
+    reason = " ".join((reason or "").split())[:300]
+    now = utcnow()
+    hidden = _rowcount(
+        update(Post)
+        .where(Post.id == post.id, Post.held_at.is_(None), Post.deleted_at.is_(None))
+        .values(held_at=now, hidden_at=now, held_reason=reason or None)
+    )
+    if not hidden:
+        db.session.rollback()
+        return False
+    db.session.refresh(post)
+    topic = post.topic
+    db.session.refresh(topic)
+    if post.is_opening:
+        counted = _topic_counts(topic)
+        db.session.execute(update(Topic).where(Topic.id == topic.id).values(held_at=now))
+        if counted:
+            _bump_space(topic.space_id, topics=-1, posts=-(1 + topic.reply_count))
+    elif post.parent_id is None:
+        db.session.execute(
+            update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count - 1)
+        )
+        if _topic_counts(topic):
+            _bump_space(topic.space_id, posts=-1)
+    queue_topics(topic.id)
+    db.session.commit()
+    fire("community_post_hidden", post=post, actor=actor, reason=reason)
+    audit(
+        actor, "post.hide", post, reason=reason, before={"visible": True}, after={"visible": False}
+    )
+    return True
 
 
 def edit_post(
@@ -317,6 +375,7 @@ def edit_post(
             db.session.commit()
         return post
     previous = post.body_source
+    previous_title = topic.title if post.is_opening else None
     db.session.add(
         PostRevision(
             post_id=post.id,
@@ -335,6 +394,14 @@ def edit_post(
         topic.tags = _tags_for(tag_names)
     db.session.commit()
     fire("community_post_edited", post=post, editor=editor, previous_source=previous)
+    if editor.id != post.author_id:
+        audit(
+            editor,
+            "post.edit",
+            post,
+            before={"title": previous_title, "body": previous},
+            after={"title": topic.title if post.is_opening else None, "body": body},
+        )
     return post
 
 
@@ -371,6 +438,8 @@ def delete_post(actor: User, post: Post) -> None:
     queue_topics(topic.id)
     db.session.commit()
     fire("community_post_deleted", post=post, actor=actor)
+    if actor.id != post.author_id:
+        audit(actor, "post.delete", post, before={"deleted": False}, after={"deleted": True})
 
 
 def restore_post(actor: User, post: Post) -> None:
@@ -399,6 +468,7 @@ def restore_post(actor: User, post: Post) -> None:
     queue_topics(topic.id)
     db.session.commit()
     fire("community_post_restored", post=post, actor=actor)
+    audit(actor, "post.restore", post, before={"deleted": True}, after={"deleted": False})
 
 
 def set_topic_flag(actor: User, topic: Topic, flag: str, value: bool) -> None:
@@ -406,8 +476,19 @@ def set_topic_flag(actor: User, topic: Topic, flag: str, value: bool) -> None:
         raise ValueError(flag)
     if not can("topic.moderate", topic, actor):
         raise Refused(_("Only moderators of this space can do that."))
+    previous = bool(getattr(topic, flag))
+    if previous == value:
+        return
     setattr(topic, flag, value)
     db.session.commit()
+    name = {"is_pinned": "pin", "is_locked": "lock"}[flag]
+    audit(
+        actor,
+        f"topic.{name}" if value else f"topic.un{name}",
+        topic,
+        before={flag: previous},
+        after={flag: value},
+    )
 
 
 def move_topic(actor: User, topic: Topic, target_space: Space) -> None:
@@ -435,6 +516,13 @@ def move_topic(actor: User, topic: Topic, target_space: Space) -> None:
     queue_topics(topic.id)
     db.session.commit()
     fire("community_topic_moved", topic=topic, actor=actor, previous_space=previous_space)
+    audit(
+        actor,
+        "topic.move",
+        topic,
+        before={"space": previous_space.slug},
+        after={"space": target_space.slug},
+    )
 
 
 def merge_topic(actor: User, source: Topic, target: Topic) -> None:
@@ -540,6 +628,107 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
     queue_topics(source.id, target.id)
     db.session.commit()
     fire("community_topic_merged", source=source, target=target, actor=actor)
+    audit(
+        actor,
+        "topic.merge",
+        source,
+        before={"topic": source.id, "title": source.title},
+        after={"merged_into": target.id, "title": target.title},
+    )
+
+
+def split_topic(actor: User, topic: Topic, post_ids: list[int], title: str) -> Topic:
+    """Move some replies of ``topic`` out into a new topic of the same kind and space, with
+    their comments: the earliest of them becomes its opening post (its author the new
+    topic's author), the others its replies. Votes stay on their posts."""
+    if not can("topic.moderate", topic, actor):
+        raise Refused(_("Only moderators of this space can do that."))
+    if topic.deleted_at is not None or topic.held_at is not None:
+        raise Refused(_("Only a published topic can be split."))
+    title = clean_title(title)
+    wanted = {int(pid) for pid in post_ids}
+    if not wanted:
+        raise Refused(_("Choose the replies to move into the new topic."), "posts")
+    posts = list(
+        db.session.scalars(
+            select(Post)
+            .where(
+                Post.id.in_(wanted),
+                Post.topic_id == topic.id,
+                Post.is_opening.is_(False),
+                Post.parent_id.is_(None),
+                Post.deleted_at.is_(None),
+                Post.held_at.is_(None),
+            )
+            .order_by(Post.created_at, Post.id)
+        )
+    )
+    if len(posts) != len(wanted):
+        raise Refused(
+            _("Only published replies of this topic can be moved; please look again."), "posts"
+        )
+    first = posts[0]
+    new = Topic(
+        space_id=topic.space_id,
+        author_id=first.author_id,
+        kind=topic.kind,
+        title=title,
+        slug=slugify(title),
+        created_at=first.created_at,
+        last_activity_at=max(p.created_at for p in posts),
+        status=DEFAULT_IDEA_STATUS if topic.is_idea else None,
+    )
+    db.session.add(new)
+    db.session.flush()
+    ids = [p.id for p in posts]
+    # The replies and their comments (held or deleted ones too) go to the new topic.
+    db.session.execute(
+        update(Post)
+        .where(or_(Post.id.in_(ids), Post.parent_id.in_(ids)))
+        .values(topic_id=new.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Post)
+        .where(Post.id == first.id)
+        .values(is_opening=True)
+        .execution_options(synchronize_session=False)
+    )
+    if topic.accepted_answer_id in ids:
+        db.session.execute(
+            update(Topic)
+            .where(Topic.id == topic.id)
+            .values(accepted_answer_id=None, accepted_at=None)
+        )
+    for target in (topic, new):
+        first_answer = select(func.min(Post.created_at)).where(
+            Post.topic_id == target.id,
+            Post.is_opening.is_(False),
+            Post.parent_id.is_(None),
+            Post.held_at.is_(None),
+            Post.deleted_at.is_(None),
+            Post.author_id != (first.author_id if target is new else topic.author_id),
+        )
+        db.session.execute(
+            update(Topic)
+            .where(Topic.id == target.id)
+            .values(first_answer_at=first_answer.scalar_subquery())
+        )
+    recount_topics([topic.id, new.id])
+    recount_spaces({topic.space_id})
+    queue_topics(topic.id, new.id)
+    db.session.commit()
+    db.session.refresh(topic)
+    db.session.refresh(new)
+    fire("community_topic_split", source=topic, target=new, actor=actor, post_ids=ids)
+    audit(
+        actor,
+        "topic.split",
+        topic,
+        before={"topic": topic.id, "posts": ids},
+        after={"topic": new.id, "title": new.title},
+    )
+    return new
 
 
 def set_idea_status(actor: User, topic: Topic, status: str) -> None:
@@ -566,6 +755,7 @@ def set_idea_status(actor: User, topic: Topic, status: str) -> None:
     if not changed:
         raise Refused(_("Someone else changed this topic meanwhile; please look again."))
     fire("community_idea_status_changed", topic=topic, actor=actor, previous_status=previous)
+    audit(actor, "topic.status", topic, before={"status": previous}, after={"status": status})
 
 
 def _opening_post(topic: Topic) -> Post:

@@ -28,9 +28,11 @@ from community.topics.forms import (
     ActionForm,
     CommentForm,
     EditPostForm,
+    HidePostForm,
     MergeTopicForm,
     MoveTopicForm,
     ReplyForm,
+    SplitTopicForm,
 )
 from community.topics.models import Post, PostRevision, Topic
 from community.web.helpers import paginate, query_args, refuse, show_refusal
@@ -292,6 +294,21 @@ def release(post_id: int):
     return redirect(_post_url(post))
 
 
+@bp.route("/p/<id:post_id>/hide", methods=["POST"])
+@login_required
+@write_limit
+def hide(post_id: int):
+    post = get_visible_post(post_id)
+    require("post.hide", post)
+    form = HidePostForm()
+    if not form.validate_on_submit():
+        flash(_("The reason can have at most %(n)d characters.", n=300), "error")
+        return redirect(_post_url(post))
+    services.hide_post(current_user, post, form.reason.data or "")
+    flash(_("The post is hidden: only its author and moderators see it."), "info")
+    return redirect(_post_url(post))
+
+
 def held_message(reason: str | None) -> str:
     return _(
         "Thank you! Your post waits for a moderator's review before others can see it: %(reason)s",
@@ -401,6 +418,33 @@ def move(topic_id: int):
             flash(_("The topic was moved to %(space)s.", space=space.title), "success")
             return redirect(_topic_url(topic))
     return render_topic(topic, move_form=form, status=400)
+
+
+@bp.route("/t/<id:topic_id>/split", methods=["GET", "POST"])
+@login_required
+@write_limit
+def split(topic_id: int):
+    topic = get_visible_topic(topic_id)
+    require("topic.moderate", topic)
+    replies = db.session.scalars(
+        queries.answers_for(topic, current_user)
+        .where(Post.deleted_at.is_(None), Post.held_at.is_(None))
+        .limit(500)
+    ).all()
+    form = SplitTopicForm()
+    form.posts.choices = [(p.id, str(p.id)) for p in replies]
+    if form.validate_on_submit():
+        try:
+            new = services.split_topic(current_user, topic, form.posts.data or [], form.title.data)
+        except Refused as refusal:
+            show_refusal(form, refusal, "title")
+        else:
+            flash(_("The replies were moved into a new topic."), "success")
+            return redirect(_topic_url(new))
+    prefetch_badges([p.author for p in replies])
+    return render_template(
+        "topics/split.html", topic=topic, replies=replies, form=form
+    ), 400 if form.errors else 200
 
 
 @bp.route("/t/<id:topic_id>/merge", methods=["POST"])

@@ -31,3 +31,21 @@ def community_post_html(html, source):
 @hookimpl
 def community_user_role_changed(user, actor, previous_role, previous_staff):
     refusals.append(f"role:{user.username}:{previous_role}->{user.role}")
+
+
+@hookimpl
+def community_registration_gate(username, email, address):
+    if email.endswith("@spam.example"):
+        refusals.append(f"register:{username}:{address}")
+        return "Sign-ups from this domain are closed."
+    return None
+
+
+@hookimpl
+def community_suspended_message(message, user):
+    return f"{message} Ask the moderators why, {user.username}."
+
+
+@hookimpl
+def community_user_trust(users):
+    return {user.id: 3 for user in users if user.username.startswith("trusted")}

@@ -196,3 +196,75 @@ def community_search_deflected(user, topic, query):
             {"user": user.username, "topic": topic.id, "query": query, "stored": stored},
         )
     )
+
+
+@hookimpl
+def community_post_hidden(post, actor, reason):
+    calls.append(
+        (
+            "post_hidden",
+            {
+                "post": post.id,
+                "actor": actor.username if actor else None,
+                "reason": reason,
+                "committed": _committed_value("posts", post.id, "hidden_at") is not None,
+            },
+        )
+    )
+
+
+@hookimpl
+def community_post_unhidden(post, actor):
+    calls.append(("post_unhidden", {"post": post.id, "actor": actor.username}))
+
+
+@hookimpl
+def community_topic_split(source, target, actor, post_ids):
+    calls.append(
+        (
+            "topic_split",
+            {
+                "source": source.id,
+                "target": target.id,
+                "posts": list(post_ids),
+                "committed": _committed("topics", target.id),
+            },
+        )
+    )
+
+
+@hookimpl
+def community_user_suspended(user, actor, reason):
+    calls.append(
+        (
+            "user_suspended",
+            {
+                "user": user.username,
+                "actor": actor.username if actor else None,
+                "reason": reason,
+                "committed_active": _committed_value("users", user.id, "active"),
+            },
+        )
+    )
+
+
+@hookimpl
+def community_user_reinstated(user, actor):
+    calls.append(("user_reinstated", {"user": user.username}))
+
+
+@hookimpl
+def community_audited(actor, action, target, reason, before, after):
+    calls.append(
+        (
+            "audited",
+            {
+                "actor": actor.username if actor else None,
+                "action": action,
+                "target": getattr(target, "id", target),
+                "reason": reason,
+                "before": before,
+                "after": after,
+            },
+        )
+    )
