@@ -70,20 +70,40 @@ def users_create(
 @click.option("--topics", "n_topics", default=300, show_default=True, help="How many topics.")
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@click.option(
+    "--enable-plugin",
+    "plugins",
+    multiple=True,
+    metavar="NAME",
+    help="Enable this installed plugin with the demo (repeatable); it may add demo data.",
+)
 @with_appcontext
-def demo_command(n_users: int, n_topics: int, seed: int, if_empty: bool) -> None:
+def demo_command(
+    n_users: int, n_topics: int, seed: int, if_empty: bool, plugins: tuple[str, ...]
+) -> None:
     """Fill the database with demo content in English and Italian.
 
     Creates the demo admin (admin / community-admin), a moderator, staff and members,
     a tree of spaces, questions with answers and accepted answers, ideas with votes.
+    Then enables the plugins named with --enable-plugin, and every enabled plugin adds its
+    own demo data (community_demo_generated).
     """
     from community.demo import database_has_users, generate_demo
+    from community.plugins import fire
+    from community.plugins.services import enable_plugin
 
     if if_empty and database_has_users():
         click.echo("The database already has users; no demo content added.")
         return
     summary = generate_demo(n_users=n_users, n_topics=n_topics, seed=seed, echo=click.echo)
     click.echo(summary)
+    for name in plugins:
+        try:
+            enable_plugin(name)
+        except (LookupError, RuntimeError) as exc:
+            raise click.ClickException(f"cannot enable plugin {name}: {exc}") from None
+        click.echo(f"Enabled plugin {name}")
+    fire("community_demo_generated", seed=seed)
 
 
 @click.command("serve")

@@ -349,6 +349,17 @@ def community_idea_status_changed(topic: Topic, actor: User, previous_status: st
 
 
 @hookspec
+def community_demo_generated(seed: int) -> None:
+    """Called by ``community demo`` after it filled an empty site with demo content (and
+    enabled the plugins named with ``--enable-plugin``): add the plugin's own demo data,
+    e.g. a few flags in a moderation queue, through its services.
+
+    :param seed: the demo's random seed; use it so that the same seed gives the same data.
+    :return: ignored.
+    """
+
+
+@hookspec
 def community_search_deflected(user: User, topic: Topic, query: str) -> None:
     """Called when a member who was writing a new topic followed one of the similar topics
     suggested under the title instead of posting: a support question that did not need to be

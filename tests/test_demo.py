@@ -2,6 +2,7 @@
 
 import hashlib
 
+import pytest
 from sqlalchemy import func, select, text
 
 from community.demo import generate_demo
@@ -172,3 +173,30 @@ def test_the_site_goes_on_creating_rows_after_the_demo(runner, create_user, crea
     assert user.id > 1 and space.id > 1
     topic = services.create_topic(user, space, "question", "A question after the demo", "Body")
     assert topic.id == db.session.scalar(select(func.max(Topic.id)))
+
+
+class TestPluginsAddTheirDemoData:
+    """`--enable-plugin NAME` enables an installed plugin with the demo, and every enabled
+    plugin hears `community_demo_generated` once the demo's rows are committed."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"PLUGINS": ["tests.plugins.recorder"]}
+
+    def test_plugins_hear_of_the_demo_after_it_is_committed(self, runner):
+        from tests.plugins import recorder
+
+        recorder.calls.clear()
+        run_demo(runner, "--seed", "3")
+        users = scalar("SELECT count(*) FROM users")
+        assert users > 30  # the members and the demo's staff accounts
+        assert [c for n, c in recorder.calls if n == "demo_generated"] == [
+            {"seed": 3, "users_committed": users}
+        ]
+
+    def test_an_unknown_plugin_is_a_clear_error(self, runner):
+        result = runner.invoke(
+            args=["demo", "--users", "5", "--topics", "5", "--enable-plugin", "nosuchplugin"]
+        )
+        assert result.exit_code != 0
+        assert "cannot enable plugin nosuchplugin" in result.output

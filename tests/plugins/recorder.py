@@ -268,3 +268,10 @@ def community_audited(actor, action, target, reason, before, after):
             },
         )
     )
+
+
+@hookimpl
+def community_demo_generated(seed):
+    with db.engine.connect() as conn:
+        users = conn.execute(text("SELECT count(*) FROM users")).scalar()
+    calls.append(("demo_generated", {"seed": seed, "users_committed": users}))
