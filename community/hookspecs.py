@@ -427,9 +427,10 @@ def community_vote_gate(user: User, post: Post, value: int) -> str | None:
 
 @hookspec
 def community_registration_gate(username: str, email: str, address: str) -> str | None:
-    """Asked before a new account is created from the registration form; a plugin may refuse
-    it (e.g. too many sign-ups from one address, a blocked email domain). The first refusal
-    wins; one that raises refuses (fail closed).
+    """Asked before a new account is created from the registration form, once core's own
+    checks passed (the name and email are free); a plugin may refuse it (e.g. too many
+    sign-ups from one address, a blocked email domain). The first refusal wins; one that
+    raises refuses (fail closed).
 
     :param username: the name asked for.
     :param email: the email address given.

@@ -6,6 +6,7 @@ raw HTML is off, so that a bug or a plugin filter upstream can never reach the p
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import nh3
@@ -100,7 +101,8 @@ def sanitize_html(html: str) -> str:
 
 
 def plain_excerpt(source: str, length: int = 200) -> str:
-    """Text of a post for listings and meta descriptions (no markup)."""
-    text = nh3.clean(_parser().render(source), tags=set())
+    """Text of a post for listings, meta descriptions and plain-text emails: no markup, and
+    characters as they are (``<`` rather than ``&lt;``): templates escape it once."""
+    text = html.unescape(nh3.clean(_parser().render(source), tags=set()))
     text = " ".join(text.split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"

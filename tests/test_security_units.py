@@ -108,3 +108,24 @@ def test_markdown_features_survive_sanitizer():
         'rel="nofollow ugc noopener"',
     ):
         assert fragment in html
+
+
+def test_an_excerpt_keeps_characters_as_written_and_pages_escape_them_once(
+    client, create_user, create_space, create_topic, create_post
+):
+    from community.markdown import plain_excerpt
+
+    assert plain_excerpt("WAN IP `10.0.0.1 <- private` & *more*") == (
+        "WAN IP 10.0.0.1 <- private & more"
+    )
+    assert plain_excerpt("<script>alert(1)</script> hi") == "<script>alert(1)</script> hi"
+    author = create_user("ann")
+    topic = create_topic(
+        author,
+        create_space(),
+        title="Double NAT on my router",
+        body="It says `<- private address` & then nothing.",
+    )
+    page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
+    assert "&amp;lt;" not in page and "&amp;amp;" not in page
+    assert 'content="It says &lt;- private address &amp; then nothing."' in page

@@ -44,7 +44,11 @@ def register_user(
     confirmed: bool = False,
     locale: str | None = None,
     send_confirmation: bool = True,
+    address: str | None = None,
 ) -> User:
+    """Create an account. ``address``: the visitor's IP address when the registration form
+    creates it; plugins' registration gates are then asked, once core's own checks passed
+    (so that a typo does not count against a sign-up limit)."""
     problem = username_problem(username)
     if problem:
         raise Refused(_(problem), field="username")
@@ -54,6 +58,10 @@ def register_user(
         raise Refused(_("That username is taken."), field="username")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Refused(_("An account with that email already exists."), field="email")
+    if address is not None:
+        refusal = registration_refusal(username, email, address)
+        if refusal:
+            raise Refused(refusal)
     user = User(
         username=unicodedata.normalize("NFC", username),
         username_key=key,

@@ -47,12 +47,12 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            refusal_text = services.registration_refusal(
-                form.username.data, form.email.data, get_remote_address()
+            user = services.register_user(
+                form.username.data,
+                form.email.data,
+                form.password.data,
+                address=get_remote_address(),
             )
-            if refusal_text:
-                raise Refused(refusal_text)
-            user = services.register_user(form.username.data, form.email.data, form.password.data)
         except Refused as refusal:
             show_refusal(form, refusal, "username")
         else:

@@ -43,6 +43,7 @@ BODY_MIN = 2
 MAX_TAGS = 5
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
 IDEA_STATUS_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_ROW_ID = 2**31 - 1  # ids beyond this are no row (and overflow SQLite's integers)
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -346,6 +347,10 @@ def hide_post(actor: User | None, post: Post, reason: str) -> bool:
         )
         if _topic_counts(topic):
             _bump_space(topic.space_id, posts=-1)
+        if topic.accepted_answer_id == post.id:
+            # As when it is deleted: a question whose answer nobody may read is not solved.
+            topic.accepted_answer_id = None
+            topic.accepted_at = None
     queue_topics(topic.id)
     db.session.commit()
     fire("community_post_hidden", post=post, actor=actor, reason=reason)
@@ -632,8 +637,10 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
         actor,
         "topic.merge",
         source,
+        # The target's number only: the entry is filed under the source's space, whose
+        # moderators may not see the target's (e.g. in a staff-only space).
         before={"topic": source.id, "title": source.title},
-        after={"merged_into": target.id, "title": target.title},
+        after={"merged_into": target.id},
     )
 
 
@@ -649,6 +656,10 @@ def split_topic(actor: User, topic: Topic, post_ids: list[int], title: str) -> T
     wanted = {int(pid) for pid in post_ids}
     if not wanted:
         raise Refused(_("Choose the replies to move into the new topic."), "posts")
+    if not all(0 < pid <= MAX_ROW_ID for pid in wanted):
+        raise Refused(
+            _("Only published replies of this topic can be moved; please look again."), "posts"
+        )
     posts = list(
         db.session.scalars(
             select(Post)
