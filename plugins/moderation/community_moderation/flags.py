@@ -58,6 +58,10 @@ def may_flag(user: Any, post: Post) -> bool:
         return False
     if not user.is_active or not user.is_confirmed:
         return False
+    from community_moderation.sanctions import active_silence
+
+    if active_silence(user) is not None:
+        return False  # read-only: a silenced member's flags would still hide posts
     if post.author_id == user.id or post.deleted_at is not None or post.held_at is not None:
         return False
     topic = post.topic
@@ -245,9 +249,9 @@ def add_demo_flags(seed: int) -> int:
     plan = [("spam", 1), ("off_topic", 2), ("abusive", 1), ("spam", threshold)]
     for post, (reason, count) in zip(rng.sample(replies, len(plan)), plan, strict=True):
         flaggers = [m for m in members if m.id != post.author_id]
-        for flagger in rng.sample(flaggers, count):
-            text = (
-                "Links to a shop that has nothing to do with routers." if reason == "spam" else ""
-            )
-            added += add_flag(flagger, post, reason, text)
+        for n, flagger in enumerate(rng.sample(flaggers, count)):
+            # The first flagger of a spam post explains; the others only tick the reason.
+            spam_note = reason == "spam" and n == 0
+            note = "Links to a shop that has nothing to do with routers." if spam_note else ""
+            added += add_flag(flagger, post, reason, note)
     return added

@@ -73,6 +73,10 @@ class Sanction(Base):
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The post that led to it, if any.
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    # Suspensions: whether the account is made active again when this one ends. False when
+    # the account was already suspended by other means (e.g. an admin, indefinitely) when
+    # the plugin's suspension began: only the suspension that ran out may end.
+    reinstates: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

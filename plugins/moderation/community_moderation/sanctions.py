@@ -114,6 +114,24 @@ def may_sanction(actor: Any, user: User) -> bool:
     return refusal(actor, user) is None
 
 
+def lift_refusal(actor: Any, sanction: Sanction) -> str | None:
+    """Why ``actor`` may not lift ``sanction``, or None: those who may sanction the member,
+    except that a space moderator does not undo what a site moderator or an admin decided."""
+    if sanction.user is None:
+        return _("This member no longer exists.")
+    problem = refusal(actor, sanction.user)
+    if problem:
+        return problem
+    creator = sanction.created_by
+    if not actor.is_global_moderator and (creator is None or creator.is_global_moderator):
+        return _("Only global moderators and administrators can lift this sanction.")
+    return None
+
+
+def may_lift(actor: Any, sanction: Sanction) -> bool:
+    return lift_refusal(actor, sanction) is None
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -283,6 +301,7 @@ def impose(
     now = utcnow()
     ends_at = now + timedelta(minutes=minutes) if minutes and kind != "warning" else None
     previous = None
+    was_active = bool(user.active)
     if kind != "warning":
         # One live sanction of a kind at a time: a new one replaces the old.
         previous = db.session.scalars(
@@ -301,6 +320,9 @@ def impose(
         created_by_id=actor.id,
         ends_at=ends_at,
         post_id=getattr(post, "id", None),
+        # A suspension replacing the plugin's own keeps its promise; one added to an account
+        # suspended by other means must not end that other suspension.
+        reinstates=previous[-1].reinstates if previous else was_active,
     )
     db.session.add(sanction)
     db.session.commit()
@@ -350,9 +372,7 @@ def lift(actor: Any, sanction: Sanction) -> bool:
     """End a silence or suspension now. ``actor`` None: it ran out. Returns False when it
     was not live (already lifted or ended). Raises Refused when ``actor`` may not."""
     if actor is not None:
-        if sanction.user is None:
-            raise Refused(_("This member no longer exists."))
-        problem = refusal(actor, sanction.user)
+        problem = lift_refusal(actor, sanction)
         if problem:
             raise Refused(problem)
     if sanction.kind == "warning" or sanction.lifted_at is not None:
@@ -372,7 +392,7 @@ def lift(actor: Any, sanction: Sanction) -> bool:
                 Sanction.user_id == user.id, Sanction.kind == "suspend", *_active_clause(now)
             )
         )
-        if still is None:
+        if still is None and sanction.reinstates:
             from community.accounts.services import reinstate_user
 
             reinstate_user(user, actor)

@@ -77,6 +77,11 @@ def flag(post_id: int):
     if not flags.may_flag(current_user, post):
         if not current_user.is_confirmed:
             return refuse(_("Please confirm your email address first."), 403, back)
+        from community_moderation.sanctions import active_silence, silenced_sentence
+
+        silence = active_silence(current_user)
+        if silence is not None:
+            return refuse(silenced_sentence(silence), 403, back)
         return refuse(_("This post cannot be flagged."), 403, back)
     already = flags.has_flagged(current_user, post)
     form = FlagForm()

@@ -63,6 +63,7 @@ def _render_user(user: User, form: dict | None = None, errors: dict | None = Non
             form=form or {"kind": "warning", "duration": "1d", "reason": ""},
             errors=errors or {},
             is_live=sanctions.is_live,
+            may_lift=sanctions.may_lift,
             now=utcnow(),
         ),
         status,
@@ -114,7 +115,7 @@ def user(username: str):
     return redirect(url_for(".user", username=member.username))
 
 
-@bp.route("/sanctions/<int:sanction_id>/lift", methods=["POST"])
+@bp.route("/sanctions/<id:sanction_id>/lift", methods=["POST"])
 def lift(sanction_id: int):
     sanction = db.session.get(Sanction, sanction_id)
     if sanction is None or sanction.user is None:
@@ -154,7 +155,7 @@ def active_sanctions():
     return render_template(
         "moderation/tools_sanctions.html",
         page=page,
-        may_lift={s.id: sanctions.may_sanction(actor, s.user) for s in page.items},
+        may_lift={s.id: sanctions.may_lift(actor, s) for s in page.items},
     )
 
 
@@ -315,13 +316,15 @@ def log():
             continue
         try:
             day = _parse_day(raw)
-        except ValueError:
+            if key == "to":
+                day += timedelta(days=1)
+        except (ValueError, OverflowError):
             errors[key] = _("Write the date as YYYY-MM-DD, e.g. 2026-03-31.")
             continue
         if key == "from":
             stmt = stmt.where(AuditEntry.created_at >= day)
         else:
-            stmt = stmt.where(AuditEntry.created_at < day + timedelta(days=1))
+            stmt = stmt.where(AuditEntry.created_at < day)
     page = paginate(stmt, LOG_PER_PAGE)
     known_actions = sorted(
         set(db.session.scalars(select(AuditEntry.action).distinct().limit(200))) | {action} - {""}

@@ -145,6 +145,11 @@ def test_lift_a_silence_by_hand(client, site):
     client.login("keeper")
     page = client.get("/moderation/sanctions").get_data(as_text=True)
     assert "troll" in page and "Until lifted" in page
+    # A space moderator does not undo a site moderator's decision: no button, and 403.
+    assert f"/moderation/sanctions/{sanction.id}/lift" not in page
+    assert client.submit(f"/moderation/sanctions/{sanction.id}/lift").status_code == 403
+    client.logout()
+    client.login("boss")
     response = client.submit(f"/moderation/sanctions/{sanction.id}/lift", {"back": "list"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/moderation/sanctions")

@@ -132,6 +132,7 @@ def upgrade():
         sa.Column("lifted_at", community.dbtypes.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lifted_by_id", sa.Integer(), nullable=True),
         sa.Column("post_id", sa.Integer(), nullable=True),
+        sa.Column("reinstates", sa.Boolean(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "kind IN ('warning', 'silence', 'suspend')",
             name=op.f("ck_moderation_sanctions_kind_known"),
