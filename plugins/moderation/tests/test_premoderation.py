@@ -144,3 +144,16 @@ def test_the_authors_own_deletions_are_not_listed(client, space, create_topic):
     client.submit(f"/p/{post.id}/delete")
     assert "Gone soon." not in client.get("/moderation/mine").get_data(as_text=True)
     assert client.get("/moderation/mine?page=2").status_code == 404
+
+
+def test_trusted_members_skip_first_post_review(space, create_user, create_topic, monkeypatch):
+    """A member a plugin rates at trust level 2 or more (community_user_trust, e.g.
+    gamification's levels) skips the review of first posts."""
+    configure(premod_first_posts=2)
+    trusted = create_user("trusted_tina")
+    monkeypatch.setattr(
+        queue, "trust_levels", lambda users: {u.id: 2 if u.id == trusted.id else 0 for u in users}
+    )
+    assert create_topic(trusted, space, body="A trusted member's question.").held_at is None
+    plain = create_topic(user("newbie"), space, body="A newcomer's first question.")
+    assert plain.held_at is not None
