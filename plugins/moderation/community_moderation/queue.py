@@ -18,6 +18,7 @@ from community.extensions import db
 from community.permissions import all_spaces, can
 from community.plugins import Hold, audit, trust_levels
 from community.topics.models import Post, Topic
+from community.web.helpers import Page
 from community_moderation import flags
 from community_moderation.common import is_staffish
 from community_moderation.models import FLAG_REASONS, Flag
@@ -132,18 +133,6 @@ class Item:
         ]
 
 
-@dataclass
-class QueuePage:
-    items: list[Item]
-    number: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-
 def _open_flags():
     return (
         select(
@@ -194,12 +183,12 @@ def _page(stmt: Select, number: int, per_page: int) -> tuple[list[Any], bool]:
     return rows[:per_page], len(rows) > per_page
 
 
-def load_page(tab: str, space_ids: Any, number: int, per_page: int = PER_PAGE) -> QueuePage:
+def load_page(tab: str, space_ids: Any, number: int, per_page: int = PER_PAGE) -> Page:
     """One page of a tab: one query for the page's posts, one for their open flags."""
     if not space_ids:
         if number > 1:
             abort(404)
-        return QueuePage([], number, per_page, False)
+        return Page([], number, per_page, False)
     if tab == "flagged":
         agg = _open_flags()
         stmt = (
@@ -226,7 +215,7 @@ def load_page(tab: str, space_ids: Any, number: int, per_page: int = PER_PAGE) -
         rows, has_next = _page(stmt, number, per_page)
         items = [Item(row[0]) for row in rows]
     _attach_flags(items)
-    return QueuePage(items, number, per_page, has_next)
+    return Page(items, number, per_page, has_next)
 
 
 def _attach_flags(items: list[Item]) -> None:
