@@ -30,7 +30,7 @@ from community.dbtypes import utcnow
 from community.extensions import db
 from community.permissions import all_spaces, ancestor_ids, visible_space_ids
 from community.plugins import prefetch_badges
-from community.web.helpers import MAX_PAGE, refuse
+from community.web.helpers import MAX_PAGE, Page, refuse
 from community_gamification import display, levels
 from community_gamification.models import LedgerEntry, Total
 
@@ -106,20 +106,6 @@ def ranked(rows: Any) -> Any:
     )
 
 
-@dataclass
-class BoardPage:
-    """A page of the board, for the theme's ``pagination`` macro."""
-
-    items: list[Row]
-    number: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-
 @dataclass(frozen=True)
 class Row:
     user: Any
@@ -137,7 +123,7 @@ def page_number() -> int:
     return int(raw)
 
 
-def read_page(rows: Any, number: int, viewer_id: int | None) -> tuple[BoardPage, Row | None]:
+def read_page(rows: Any, number: int, viewer_id: int | None) -> tuple[Page, Row | None]:
     """One page of the board and the viewer's own row (wherever it is), with one query: the
     board is summed once for both."""
     board_rows = ranked(rows)
@@ -164,7 +150,7 @@ def read_page(rows: Any, number: int, viewer_id: int | None) -> tuple[BoardPage,
     mine = next((row for row in found if row.user.id == viewer_id), None)
     if number > 1 and not items:
         abort(404)
-    return BoardPage(items, number, PER_PAGE, has_next), mine
+    return Page(items, number, PER_PAGE, has_next), mine
 
 
 def ordered_spaces(visible: list[int]) -> list[tuple[Any, int]]:
