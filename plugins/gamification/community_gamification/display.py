@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, select
 
 from community.accounts.models import User
 from community.extensions import db
+from community.permissions import visible_space_ids
 from community.plugins import Badge, plugin_static_url
 from community_gamification.models import Total
 from community_gamification.settings import settings
@@ -100,7 +101,17 @@ def all_time_place(user: Any, points: int) -> tuple[int, int] | None:
     the link to their page. One query, cached for the request."""
     if points <= 0 or not is_ranked(user):
         return None
-    cache: dict[int, tuple[int, int]] = g.setdefault(RANK_CACHE, {})
+    cache: dict[int, tuple[int, int] | None] = g.setdefault(RANK_CACHE, {})
+    from community_gamification.web_leaderboard import board, hides_spaces, ranked
+
+    visible = visible_space_ids()
+    if user.id not in cache and hides_spaces(visible):
+        # As the visitor's all-time board counts it: without spaces they may not see.
+        rows = ranked(board("all", None, visible))
+        found = db.session.execute(
+            select(rows.c.rank, rows.c.position).where(rows.c.user_id == user.id)
+        ).first()
+        cache[user.id] = (int(found[0]), int(found[1])) if found is not None else None
     if user.id not in cache:
         above, tied_before = db.session.execute(
             select(

@@ -240,6 +240,14 @@ def permission(user: Any, action: str, obj: Any) -> bool | None:
         return None
     if topic.is_locked or topic.merged_into_id is not None:
         return None
+    if obj.parent_id is not None:
+        # A comment is only as visible as the post it is under (hidden, held or deleted).
+        from community.extensions import db
+        from community.topics.models import Post
+
+        parent = db.session.get(Post, obj.parent_id)
+        if parent is None or parent.deleted_at is not None or parent.held_at is not None:
+            return None
     if user_level(user).number < int(_settings()["edit_others_level"]):
         return None
     from community.permissions import can

@@ -26,6 +26,8 @@ class LedgerEntry(Base):
         Index("ix_gamification_ledger_space_created", "space_id", "created_at"),
         # Moderators' actions on a topic or post (delete, move, merge) find its rows.
         Index("ix_gamification_ledger_object", "object_type", "object_id"),
+        # A space's all-time board sums its rows by member from the index alone.
+        Index("ix_gamification_ledger_space_user", "space_id", "user_id", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,10 +62,17 @@ def space_scope(space: Any, visible: list[int]) -> list[int]:
     return [sid for sid in visible if space.id in ancestor_ids(sid, spaces)]
 
 
+def hides_spaces(visible: list[int]) -> bool:
+    """Whether some space is out of the visitor's sight (then their boards leave out the
+    points earned there, and the all-time board is summed from the ledger)."""
+    return bool(set(all_spaces()) - set(visible))
+
+
 def board(period: str, scope: list[int] | None, visible: list[int]) -> Any:
     """``(user_id, points)`` of everyone with more than 0 points on this board, as a CTE.
-    ``scope``: the spaces of a space's board, ``None`` for the whole site."""
-    if period == "all" and scope is None:
+    ``scope``: the spaces of a space's board, ``None`` for the whole site. Points earned in
+    spaces the visitor may not see never count."""
+    if period == "all" and scope is None and not hides_spaces(visible):
         stmt = select(Total.user_id.label("user_id"), Total.points.label("points")).where(
             Total.points > 0
         )

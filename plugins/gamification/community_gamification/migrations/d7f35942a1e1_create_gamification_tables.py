@@ -92,6 +92,9 @@ def upgrade():
         batch_op.create_index(
             "ix_gamification_ledger_object", ["object_type", "object_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_gamification_ledger_space_user", ["space_id", "user_id", "amount"], unique=False
+        )
 
     op.create_table(
         "gamification_totals",
@@ -121,6 +124,7 @@ def downgrade():
     with op.batch_alter_table("gamification_ledger", schema=None) as batch_op:
         batch_op.drop_index("ix_gamification_ledger_user_created")
         batch_op.drop_index("ix_gamification_ledger_object")
+        batch_op.drop_index("ix_gamification_ledger_space_user")
         batch_op.drop_index("ix_gamification_ledger_space_created")
         batch_op.drop_index("ix_gamification_ledger_key_user")
         batch_op.drop_index("ix_gamification_ledger_created")
