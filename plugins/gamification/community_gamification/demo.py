@@ -12,11 +12,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from community.accounts.models import User
 from community.extensions import db
-from community_gamification.models import Award, BadgeDefinition
+from community_gamification.models import Award, BadgeDefinition, LedgerEntry
 
 # Badges granted by hand in the demo: (slug, name, description, how many members).
 MANUAL_BADGES = [
@@ -41,6 +41,10 @@ def generate(seed: int) -> dict[str, int]:
     from community_gamification import badges, points
 
     points.rebuild()
+    # The rebuild writes every row now; dating each as what earned it (the vote, the
+    # answer) makes the week's and month's boards those of the demo's own history.
+    db.session.execute(update(LedgerEntry).values(created_at=LedgerEntry.occurred_at))
+    db.session.commit()
     badges.evaluate_all(notify_members=False)
     granted = grant_manual_badges(seed)
     db.session.commit()

@@ -38,6 +38,19 @@ def test_the_demo_fills_the_leaderboard(runner, client):
     assert "badge-level" in page
     assert "admin" not in re.findall(r"<span>([^<]+)</span></a>", page)  # staff left out
 
+    # The ledger is dated by what earned the points: the week's and month's boards show
+    # the demo's recent history, not a copy of all time.
+    from community_gamification.web_leaderboard import period_start
+
+    def earned_since(start):
+        stmt = select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        if start is not None:
+            stmt = stmt.where(LedgerEntry.created_at >= start)
+        return db.session.scalar(stmt)
+
+    assert 0 < earned_since(period_start("week")) < earned_since(period_start("month"))
+    assert earned_since(period_start("month")) < earned_since(None)
+
     # The best member's profile shows their rank and their badges.
     best = re.search(r'<tr id="rank-(\d+)"', page).group(1)
     user = db.session.get(User, int(best))
