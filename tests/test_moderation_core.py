@@ -272,3 +272,14 @@ def test_topic_tools_are_announced_with_before_and_after(thread, create_space):
     edit = audits("post.edit")[0]
     assert edit["before"]["body"] == "Firmware 2.2 fixes it."
     assert edit["after"]["body"] == "Firmware 2.1 fixes it."
+
+
+def test_a_plugin_can_ask_whether_it_is_enabled(app, enable_plugin):
+    from community.plugins import is_enabled
+    from community.plugins.services import disable_plugin
+
+    assert is_enabled("recorder") and not is_enabled("thanks")
+    enable_plugin("thanks")
+    assert is_enabled("thanks")
+    disable_plugin("thanks")
+    assert not is_enabled("thanks")

@@ -42,6 +42,7 @@ __all__ = [
     "fire",
     "hit_rate_limit",
     "hookimpl",
+    "is_enabled",
     "plugin_manager",
     "plugin_settings",
     "plugin_static_url",
@@ -98,6 +99,12 @@ def create_plugin_host(app: Flask) -> PluginHost:
 def plugin_manager() -> pluggy.PluginManager:
     """The app's pluggy manager (every plugin registered, enabled or not)."""
     return current_host().pm
+
+
+def is_enabled(name: str) -> bool:
+    """Whether the plugin ``name`` is enabled right now (e.g. in a periodic task, which the
+    worker runs whether its plugin is enabled or not)."""
+    return current_host().is_enabled(name)
 
 
 def fire(event: str, **kwargs: Any) -> None:

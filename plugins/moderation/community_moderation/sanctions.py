@@ -429,9 +429,9 @@ def lift_expired() -> int:
 @periodic_task(crontab(minute="*"))
 def lift_expired_sanctions() -> None:
     """Every minute: lift what ran out (only while the plugin is enabled)."""
-    from community.plugins.host import current_host
+    from community.plugins import is_enabled
 
-    if current_host().is_enabled("moderation"):
+    if is_enabled("moderation"):
         lift_expired()
 
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from community.accounts.models import User
 from community.dbtypes import utcnow
 from community.errors import Refused
-from community.extensions import db, login_manager
+from community.extensions import db
 from community.permissions import all_spaces
 from community.web.helpers import paginate
 from community_moderation import audit, crisis, sanctions
@@ -31,11 +31,9 @@ SANCTIONS_PER_PAGE = 50
 
 
 @bp.before_request
+@login_required
 def _moderators_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
     require_moderator()
-    return None
 
 
 def _user_or_404(username: str) -> User:
