@@ -16,11 +16,9 @@ fails only when something does not work at all.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -39,10 +37,12 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` and ``community
 from bench.search import (  # noqa: E402
     PASSWORD_HASH_METHOD,
     analyze,
+    clean_up,
     cpu_seconds,
     fmt_ms,
     log,
     percentile,
+    publish,
 )
 
 PROTECTED_DATABASES = {"test", "helper_pg", "main_notif"}
@@ -522,18 +522,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_share": (cpu_seconds() - cpu_start) / wall,
         }
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump(results, fh, indent=2, default=str)
-    if args.json:
-        print(json.dumps(results, indent=2, default=str))
-    else:
-        print(report(results))
-    return 0
+        clean_up(args, workdir)
+    return publish(args, results, report)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ fails only when something does not work at all.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -37,11 +35,13 @@ from bench import corpus  # noqa: E402
 from bench.search import (  # noqa: E402
     PASSWORD_HASH_METHOD,
     analyze,
+    clean_up,
     cpu_seconds,
     fmt_ms,
     log,
     percentile,
     plain_html,
+    publish,
     request_as,
     reset_schema,
 )
@@ -774,18 +774,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_share": (cpu_seconds() - cpu_start) / wall,
         }
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump(results, fh, indent=2, default=str)
-    if args.json:
-        print(json.dumps(results, indent=2, default=str))
-    else:
-        print(report(results))
-    return 0
+        clean_up(args, workdir)
+    return publish(args, results, report)
 
 
 if __name__ == "__main__":

@@ -1081,10 +1081,21 @@ def main(argv: list[str] | None = None) -> int:
         }
         results["code"] = {"before": code_before, "after": code_fingerprint()}
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(args, workdir)
+    return publish(args, results, report)
+
+
+def clean_up(args: argparse.Namespace, workdir: str) -> None:
+    """Remove the benchmark's temporary folder, unless ``--keep`` asked to keep it."""
+    if args.keep:
+        log(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def publish(args: argparse.Namespace, results: dict[str, Any], report: Any) -> int:
+    """Write the results where the options say (``--json-out`` file, ``--json`` on stdout,
+    else the report as text); the exit status of a benchmark that ran."""
     if args.json_out:
         with open(args.json_out, "w") as fh:
             json.dump(results, fh, indent=2, default=str)
