@@ -513,6 +513,16 @@ def generate_demo(
     # --- topics ------------------------------------------------------------------------------
     question_spaces = ["routers", "mesh-wifi", "mobile-app", "billing", "italia", "beta"]
     n_posts = n_votes = 0
+    # As in real communities, a few regulars give much of each space's help (and more of its
+    # accepted answers). Their own generator leaves the rest of the demo as it was.
+    regular_rng = random.Random(f"{seed}-regulars")
+    regulars = {
+        slug: regular_rng.sample(
+            members_it if space_lang[slug] == "it" else members_en,
+            k=min(3, len(members_it if space_lang[slug] == "it" else members_en)),
+        )
+        for slug in question_spaces
+    }
 
     def when_after(moment: datetime, hours: float) -> datetime:
         return min(now, moment + timedelta(hours=rng.uniform(0.05, hours)))
@@ -636,6 +646,10 @@ def generate_demo(
             for source in sources:
                 helper_pool = staff_ids + [moderator_id] + authors
                 helper = rng.choice([h for h in helper_pool if h != author] or helper_pool)
+                if kind == "question" and regular_rng.random() < 0.5:
+                    helper = regular_rng.choice(
+                        [r for r in regulars[slug] if r != author] or [helper]
+                    )
                 last = when_after(last, 30)
                 answer_id = add_post(topic_id, helper, source, last)
                 answer_ids.append((answer_id, helper, last))
@@ -659,6 +673,9 @@ def generate_demo(
                     )
             if kind == "question" and answer_ids and rng.random() < 0.6:
                 accepted_id, _, answered_at = rng.choice(answer_ids)
+                by_regulars = [a for a in answer_ids if a[1] in regulars[slug]]
+                if by_regulars and regular_rng.random() < 0.7:
+                    accepted_id, _, answered_at = regular_rng.choice(by_regulars)
                 topic["accepted_answer_id"] = accepted_id
                 topic["accepted_at"] = when_after(answered_at, 12)
                 last = max(last, topic["accepted_at"])

@@ -485,12 +485,17 @@ def community_permission(user: Any, action: str, obj: Any) -> bool | None:
 
 
 @hookspec
-def community_user_badges(users: list[User]) -> dict[int, list[Badge]] | None:
+def community_user_badges(users: list[User], space: Space | None) -> dict[int, list[Badge]] | None:
     """Give the badges shown next to users' names (on posts, comments and profiles). Called
     once per page for all the users it shows, so one query can answer for all of them.
     Every implementation's badges are shown, core's own (staff, moderator, admin) included.
 
     :param users: the users whose names the page shows.
+    :param space: the space the page is about (a topic's space on the topic's page, the
+        space on its own page), or ``None`` on pages about no one space (the home page,
+        profiles, search). A plugin may give badges that belong to that space, e.g.
+        "Expert · Routers"; an implementation that does not need it may leave it out of its
+        parameters.
     :return: a dict from user id to a list of :class:`community.plugins.Badge` (users left
         out get none from this plugin), or ``None``.
     """

@@ -394,16 +394,22 @@ def test_badges_of_every_name_on_a_page_come_from_one_call(
     client, create_user, create_space, create_topic, create_post
 ):
     asker = create_user("asker", staff=True)
-    topic = create_topic(asker, create_space())
+    topic = create_topic(asker, create_space("routers"))
     for name in ("ann", "bob", "cid"):
         create_post(create_user(name), topic)
     recorder.calls.clear()
     page = client.get(f"/t/{topic.id}/{topic.slug}").get_data(as_text=True)
     badge_calls = [call for name, call in recorder.calls if name == "user_badges"]
-    assert badge_calls == [{"users": ["ann", "asker", "bob", "cid"]}]
+    # With the space the page is about, for badges that belong to it ("Expert · Routers").
+    assert badge_calls == [{"users": ["ann", "asker", "bob", "cid"], "space": "routers"}]
     # Core's staff badge first, then the plugin's.
     assert page.index("badge-staff") < page.index("badge-recorded")
     assert page.count("badge-recorded") == 1
+    # A page about no one space says so.
+    recorder.calls.clear()
+    client.get("/u/asker")
+    badge_calls = [call for name, call in recorder.calls if name == "user_badges"]
+    assert badge_calls == [{"users": ["asker"], "space": None}]
 
 
 def test_a_failure_cleared_elsewhere_is_recorded_again_at_once(client, create_space):

@@ -295,18 +295,25 @@ class Badge:
         return hash((self.label, self.kind))
 
 
-def prefetch_badges(users: Any) -> None:
+def prefetch_badges(users: Any, space: Any = None) -> None:
     """Work out the badges of every user a page will show, in one call of the hook (so a plugin
-    can answer for all of them with one query). Views call this before rendering lists."""
+    can answer for all of them with one query). Views call this before rendering lists.
+
+    :param space: the space the page is about (a topic's space on its page, a space's own
+        page), so that plugins may give badges that belong to it ("Expert · Routers"). The
+        first call of a request that names a space sets it for the whole page."""
     from flask import g
 
+    if space is not None and "badge_space" not in g:
+        g.badge_space = space
     cache = g.setdefault("user_badges", {})
     todo = {user.id: user for user in users if user is not None and user.id not in cache}
     if not todo:
         return
     badges: dict[int, list[Badge]] = {user_id: [] for user_id in todo}
     host = current_host()
-    for name, result in host.answers("community_user_badges", {"users": list(todo.values())}):
+    arguments = {"users": list(todo.values()), "space": g.get("badge_space")}
+    for name, result in host.answers("community_user_badges", arguments):
         core = name in host.core_names
         try:
             answer = {user_id: list(extra) for user_id, extra in result.items()}

@@ -41,7 +41,7 @@ def space(slug: str):
     visible = set(visible_space_ids())
     children = [c for c in space.children if c.id in visible]
     moderators = services.moderators_of(space)
-    prefetch_badges(moderators)
+    prefetch_badges(moderators, space=space)
     return render_template(
         "spaces/space.html",
         space=space,

@@ -88,7 +88,8 @@ def render_topic(
     )
     prefetch_badges(
         [opening.author, *(p.author for p in page.items)]
-        + [c.author for cs in comments.values() for c in cs]
+        + [c.author for cs in comments.values() for c in cs],
+        space=topic.space,
     )
     if can("topic.moderate", topic):
         move_form = move_form or MoveTopicForm()
@@ -441,7 +442,7 @@ def split(topic_id: int):
         else:
             flash(_("The replies were moved into a new topic."), "success")
             return redirect(_topic_url(new))
-    prefetch_badges([p.author for p in replies])
+    prefetch_badges([p.author for p in replies], space=topic.space)
     return render_template(
         "topics/split.html", topic=topic, replies=replies, form=form
     ), 400 if form.errors else 200

@@ -121,10 +121,18 @@ def community_plugin_settings():
 
 
 @hookimpl
-def community_user_badges(users):
+def community_user_badges(users, space):
     from community.plugins import Badge
 
-    calls.append(("user_badges", {"users": sorted(user.username for user in users)}))
+    calls.append(
+        (
+            "user_badges",
+            {
+                "users": sorted(user.username for user in users),
+                "space": space.slug if space is not None else None,
+            },
+        )
+    )
     return {user.id: [Badge("Recorded", "recorded")] for user in users if user.username == "asker"}
 
 
