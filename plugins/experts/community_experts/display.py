@@ -117,14 +117,16 @@ def nav() -> Markup:
         waiting = routing.open_offer_count(current_user.id)
         if waiting:
             label = ngettext(
-                "%(num)d question waits for you", "%(num)d questions wait for you", waiting
+                "%(num)d question without an answer was offered to you",
+                "%(num)d questions without an answer were offered to you",
+                waiting,
             )
             here = endpoint == "experts_routing.unanswered"
             links += Markup('<li><a href="%s" class="experts-waiting" title="%s"%s>%s</a></li>') % (
                 url_for("experts_routing.unanswered"),
                 label,
                 Markup(' aria-current="page"') if here else "",
-                _("Unanswered (%(num)d)", num=waiting),
+                _("Waiting for you (%(num)d)", num=waiting),
             )
     return links
 

@@ -34,6 +34,8 @@ PER_PAGE = 20
 
 def offered_ago(moment: datetime) -> str:
     minutes = max(0, int((utcnow() - moment).total_seconds() // 60))
+    if minutes < 1:
+        return _("Offered just now")
     if minutes < 60:
         return ngettext("Offered %(num)d minute ago", "Offered %(num)d minutes ago", minutes)
     hours = minutes // 60
