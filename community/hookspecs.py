@@ -166,6 +166,18 @@ def community_post_edited(post: Post, editor: User, previous_source: str) -> Non
 
 
 @hookspec
+def community_topic_retagged(topic: Topic, editor: User, previous_tags: list[str]) -> None:
+    """Called after a topic's tags were changed (by editing its opening post), whether or not
+    its text changed too (then ``community_post_edited`` comes first).
+
+    :param topic: the topic, with its new tags.
+    :param editor: who changed them.
+    :param previous_tags: the names of the tags it had before.
+    :return: ignored.
+    """
+
+
+@hookspec
 def community_post_deleted(post: Post, actor: User) -> None:
     """Called after a post was soft-deleted. When the post is a topic's opening post, the
     whole topic was deleted with it.

@@ -4,6 +4,7 @@ from community.extensions import db
 from community.hookspecs import hookimpl
 from community.plugins import SLOTS, plugin_manager, render_slot
 from community.topics import services
+from community.topics.queries import opening_post
 from tests.plugins import recorder
 
 
@@ -60,6 +61,29 @@ def test_events_fire_after_commit(create_user, create_space, create_topic, creat
         "post_edited",
         {"post": answer.id, "previous": "Try turning it off and on again."},
     ) in recorder.calls
+
+
+def test_changing_a_topics_tags_is_an_event_of_its_own(create_user, create_space, create_topic):
+    asker = create_user("asker")
+    topic = create_topic(asker, create_space(), tags="wifi, vpn")
+    opening = opening_post(topic)
+    body = opening.body_source
+    # Only the tags change: no post_edited, but topic_retagged.
+    services.edit_post(asker, opening, body, tags="wifi, mesh")
+    assert names()[-1:] == ["topic_retagged"]
+    assert recorder.calls[-1][1] == {
+        "topic": topic.id,
+        "previous": ["vpn", "wifi"],
+        "now": ["mesh", "wifi"],
+    }
+    # Text and tags: post_edited, then topic_retagged.
+    services.edit_post(asker, opening, body + " More.", tags="mesh")
+    assert names()[-2:] == ["post_edited", "topic_retagged"]
+    # The same tags in another order, and only the text: no topic_retagged.
+    recorder.calls.clear()
+    services.edit_post(asker, opening, body + " Even more.", tags="mesh")
+    services.edit_post(asker, opening, body + " Even more.", tags="mesh")
+    assert names() == ["post_edited"]
 
 
 def test_a_raising_listener_does_not_stop_others_or_the_request(client, create_user, create_space):

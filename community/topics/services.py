@@ -374,10 +374,15 @@ def edit_post(
         # An edit of a published post cannot be held: it would hide what others have seen.
         # A post still waiting for review simply goes on waiting.
         raise Refused(_("This change needs a moderator's review: it cannot be saved."), "body")
+    previous_tags = [tag.name for tag in topic.tags] if tag_names is not None else []
+    retagged = tag_names is not None and sorted(tag_names) != sorted(previous_tags)
     if body == post.body_source and (new_title is None or new_title == topic.title):
-        if tag_names is not None:
-            topic.tags = _tags_for(tag_names)
+        if retagged:
+            topic.tags = _tags_for(tag_names or [])
             db.session.commit()
+            fire(
+                "community_topic_retagged", topic=topic, editor=editor, previous_tags=previous_tags
+            )
         return post
     previous = post.body_source
     previous_title = topic.title if post.is_opening else None
@@ -399,6 +404,8 @@ def edit_post(
         topic.tags = _tags_for(tag_names)
     db.session.commit()
     fire("community_post_edited", post=post, editor=editor, previous_source=previous)
+    if retagged:
+        fire("community_topic_retagged", topic=topic, editor=editor, previous_tags=previous_tags)
     if editor.id != post.author_id:
         audit(
             editor,

@@ -43,6 +43,20 @@ def community_post_edited(post, editor, previous_source):
 
 
 @hookimpl
+def community_topic_retagged(topic, editor, previous_tags):
+    calls.append(
+        (
+            "topic_retagged",
+            {
+                "topic": topic.id,
+                "previous": previous_tags,
+                "now": sorted(tag.name for tag in topic.tags),
+            },
+        )
+    )
+
+
+@hookimpl
 def community_post_deleted(post, actor):
     calls.append(("post_deleted", {"post": post.id}))
 
