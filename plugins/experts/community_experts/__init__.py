@@ -81,13 +81,13 @@ def community_post_unhidden(post, actor):
 
 
 @hookimpl
-def community_post_edited(post, editor, previous_source):
-    expertise.handle("post_edited", post=post)
+def community_topic_retagged(topic, editor, previous_tags):
+    expertise.handle("topic_retagged", topic=topic)
 
 
 @hookimpl
 def community_topic_moved(topic, actor, previous_space):
-    expertise.handle("topic_moved", topic=topic, previous_space=previous_space)
+    expertise.handle("topic_moved", topic=topic)
     routing.handle("topic_moved", topic=topic)
 
 

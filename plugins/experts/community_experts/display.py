@@ -61,21 +61,28 @@ def badge_for(entry: expertise.Expertise, title: str) -> Badge:
 
 def user_badges(users: Iterable[Any], space: Any) -> dict[int, list[Badge]] | None:
     """The ``community_user_badges`` hook."""
-    ids = [user.id for user in users if user is not None and getattr(user, "id", None)]
+    # Suspended members keep their posts but lose their badges, as they leave the directory.
+    ids = [
+        user.id
+        for user in users
+        if user is not None and getattr(user, "id", None) and getattr(user, "active", True)
+    ]
     if not ids:
         return None
     spaces = all_spaces()
     found = expertise_cached(ids)
     result: dict[int, list[Badge]] = {}
+    visible = set(visible_space_ids())
     if space is not None:
-        chain = expertise.covering(space.id)
+        # The space and those it is inside, that the visitor may see (a moderator may see a
+        # space inside a staff-only one).
+        chain = [sid for sid in expertise.covering(space.id) if sid in visible]
         for user_id, entries in found.items():
             in_chain = {e.scope_id: e for e in entries if e.scope == SPACE}
             nearest = next((sid for sid in chain if sid in in_chain), None)
             if nearest is not None and nearest in spaces:
                 result[user_id] = [badge_for(in_chain[nearest], spaces[nearest].title)]
         return result
-    visible = set(visible_space_ids())
     for user_id, entries in found.items():
         mine = sorted(
             (e for e in entries if e.scope == SPACE and e.scope_id in visible),
@@ -101,7 +108,23 @@ def slot(slot: str, context: dict[str, Any]) -> Markup | str | None:
         return profile_card(context["user"])
     if slot == "space.sidebar":
         return space_sidebar(context["space"])
+    if slot == "topic.sidebar":
+        return offer_panel(context["topic"])
     return None
+
+
+def offer_panel(topic: Any) -> str | None:
+    """Beside a question offered to the visitor and still waiting: why they are asked, and
+    the way to pass on it."""
+    from community_experts import routing
+    from community_experts.models import OPEN
+
+    if not current_user.is_authenticated or topic.kind != "question":
+        return None
+    offer = routing.offer_of(current_user.id, topic.id)
+    if offer is None or offer.state != OPEN:
+        return None
+    return render_template("experts/display_offer.html", topic=topic, offer=offer)
 
 
 def nav() -> Markup:
@@ -114,7 +137,7 @@ def nav() -> Markup:
         _("Experts"),
     )
     if current_user.is_authenticated:
-        waiting = routing.open_offer_count(current_user.id)
+        waiting = routing.open_offer_count(current_user)
         if waiting:
             label = ngettext(
                 "%(num)d question without an answer was offered to you",
@@ -176,7 +199,8 @@ def away_of(user_id: int) -> Availability | None:
 
 def space_sidebar(space: Any) -> str | None:
     """A space's experts (up to five) beside its topics, with the way to its directory."""
-    chain = expertise.covering(space.id)
+    visible = set(visible_space_ids())
+    chain = [sid for sid in expertise.covering(space.id) if sid in visible]
     by_space = expertise.experts_in(chain)
     ids = set().union(*by_space.values()) if by_space else set()
     if not ids:

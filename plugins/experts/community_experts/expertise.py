@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from community.accounts.models import AnonymousUser, User
 from community.dbtypes import utcnow
 from community.extensions import db
-from community.permissions import all_spaces, ancestor_ids, visible_space_ids
+from community.permissions import all_spaces, ancestor_ids, can, visible_space_ids
 from community.topics.models import Post, Topic, TopicTag, Vote
 from community_experts.models import SPACE, TAG, Grant, Standing
 from community_experts.settings import settings
@@ -249,6 +249,10 @@ def _announce(became: list[Pair]) -> None:
         user = users.get(user_id)
         if user is None or not user.active:
             continue
+        if scope == SPACE:
+            space = all_spaces().get(scope_id)
+            if space is None or not can("space.view", space, user=user):
+                continue
         name = scope_name(scope, scope_id)
         if name is None:
             continue
@@ -305,22 +309,40 @@ def pairs_for_posts(posts: Iterable[Post]) -> set[Pair]:
     return pairs
 
 
-def pairs_for_topics(topic_ids: Iterable[int], space_ids: Iterable[int] = ()) -> set[Pair]:
-    """Every pair the answers of these topics count in; ``space_ids``: spaces they were in
-    before (a move), whose standings change too."""
+def pairs_for_topics(topic_ids: Iterable[int]) -> set[Pair]:
+    """Every pair that the authors of these topics' posts have or may now have: what a
+    topic-wide change (a move, merge, split, or a change of tags) may have changed. Working
+    out all of those authors' standings again, not only those of the topics' present space
+    and tags, also reaches the space and tags the posts were counted in before."""
     ids = [i for i in topic_ids if i is not None]
     if not ids:
         return set()
-    answers = list(
+    authors = set(
         db.session.scalars(
-            select(Post).where(
-                Post.topic_id.in_(ids), Post.is_opening.is_(False), Post.parent_id.is_(None)
-            )
+            select(Post.author_id).where(Post.topic_id.in_(ids), Post.parent_id.is_(None))
         )
     )
-    pairs = pairs_for_posts(answers)
-    extra = list(space_ids)
-    pairs.update((post.author_id, SPACE, sid) for post in answers for sid in extra)
+    return pairs_for_authors(authors)
+
+
+def pairs_for_authors(author_ids: Iterable[int]) -> set[Pair]:
+    """The pairs these members have a standing in, and those their answers count in now."""
+    ids = list(set(author_ids))
+    pairs: set[Pair] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        pairs.update(
+            (row[0], row[1], row[2])
+            for row in db.session.execute(
+                select(Standing.user_id, Standing.scope, Standing.scope_id).where(
+                    Standing.user_id.in_(chunk)
+                )
+            )
+        )
+        for scope in (SPACE, TAG):
+            pairs.update(
+                (user_id, scope, scope_id) for user_id, scope_id in counts(scope, user_ids=chunk)
+            )
     return pairs
 
 
@@ -331,17 +353,13 @@ def handle(event: str, **kw: Any) -> None:
         pairs = pairs_for_posts([kw["answer"], kw.get("previous_answer")])
     elif event in ("vote_cast", "vote_retracted"):
         pairs = pairs_for_posts([kw["post"]])
-    elif event in ("post_deleted", "post_restored", "post_hidden", "post_unhidden", "post_edited"):
+    elif event in ("post_deleted", "post_restored", "post_hidden", "post_unhidden"):
         post = kw["post"]
-        if post.is_opening:
-            pairs = pairs_for_topics([post.topic_id])
-        elif event != "post_edited":
-            pairs = pairs_for_posts([post])
-    elif event == "topic_moved":
-        pairs = pairs_for_topics([kw["topic"].id], [kw["previous_space"].id])
+        pairs = pairs_for_topics([post.topic_id]) if post.is_opening else pairs_for_posts([post])
+    elif event in ("topic_moved", "topic_retagged"):
+        pairs = pairs_for_topics([kw["topic"].id])
     elif event in ("topic_merged", "topic_split"):
-        source, target = kw["source"], kw["target"]
-        pairs = pairs_for_topics([source.id, target.id], [source.space_id, target.space_id])
+        pairs = pairs_for_topics([kw["source"].id, kw["target"].id])
     if pairs:
         recompute(pairs)
         db.session.commit()

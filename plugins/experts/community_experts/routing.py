@@ -38,7 +38,7 @@ from community.accounts.models import User
 from community.dbtypes import utcnow
 from community.errors import Refused
 from community.extensions import db
-from community.permissions import all_spaces, can, prefetch_moderated_spaces
+from community.permissions import all_spaces, can, prefetch_moderated_spaces, visible_space_ids
 from community.plugins import audit, is_enabled
 from community.tasks import crontab, periodic_task
 from community.topics.models import Topic
@@ -289,11 +289,27 @@ def open_offer_counts(user_ids: Iterable[int]) -> dict[int, int]:
     return counts
 
 
-def open_offer_count(user_id: int) -> int:
-    """The member's OPEN offers (for the menu), one query per request."""
+def open_offer_count(user: Any) -> int:
+    """The member's OPEN offers of questions they may see now (for the menu), one query per
+    request."""
+    user_id = user.id
     cache = g.setdefault("experts_open_offers", {})
     if user_id not in cache:
-        cache[user_id] = open_offer_counts([user_id])[user_id]
+        cache[user_id] = int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(Offer)
+                .join(Topic, Topic.id == Offer.topic_id)
+                .where(
+                    Offer.user_id == user_id,
+                    Offer.state == OPEN,
+                    Topic.space_id.in_(visible_space_ids(user)),
+                    Topic.deleted_at.is_(None),
+                    Topic.held_at.is_(None),
+                )
+            )
+            or 0
+        )
     return cache[user_id]
 
 
@@ -354,6 +370,7 @@ def _sweep(now: datetime, oldest: datetime) -> int:
     )
     suspended = select(User.id).where(User.id == Offer.user_id, User.active.is_(False)).exists()
     done = _withdraw(or_(closed, suspended), now=now)
+    done += _withdraw_out_of_sight(now)
     # Absences that ran out are over.
     db.session.execute(
         delete(Availability)
@@ -362,6 +379,35 @@ def _sweep(now: datetime, oldest: datetime) -> int:
     )
     db.session.commit()
     return done
+
+
+def _withdraw_out_of_sight(now: datetime) -> int:
+    """Withdraw the OPEN offers whose expert may no longer see or answer the question (its
+    space became private, the topic was locked, the expert lost a role), whatever event the
+    plugin did not hear of. OPEN offers are few: at most ``max_open_offers`` per expert."""
+    offers = list(db.session.scalars(select(Offer).where(Offer.state == OPEN)))
+    if not offers:
+        return 0
+    topics = {
+        t.id: t
+        for t in db.session.scalars(select(Topic).where(Topic.id.in_({o.topic_id for o in offers})))
+    }
+    users = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_({o.user_id for o in offers})))
+    }
+    prefetch_moderated_spaces(list(users))
+    lost = [
+        o.id
+        for o in offers
+        if o.topic_id not in topics
+        or o.user_id not in users
+        or not (
+            can("topic.view", topics[o.topic_id], user=users[o.user_id])
+            and can("topic.reply", topics[o.topic_id], user=users[o.user_id])
+        )
+    ]
+    return _withdraw(Offer.id.in_(lost), now=now) if lost else 0
 
 
 def _order_key(

@@ -176,5 +176,5 @@ def away():
         form=form,
         back_form=back_form,
         current=current,
-        open_count=routing.open_offer_count(current_user.id),
+        open_count=routing.open_offer_count(current_user),
     ), status

@@ -285,7 +285,7 @@ def test_max_open_offers_is_respected(world, create_topic):
     assert routing.pass_offer(world["ann"], questions[0])
     assert routing.route() == 1
     assert offered_names(questions[2]) == {"ann"}
-    assert routing.open_offer_count(world["ann"].id) == 1
+    assert routing.open_offer_count(world["ann"]) == 1
 
 
 def test_pass_lets_someone_else_be_asked(world, create_topic):
