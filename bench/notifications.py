@@ -39,6 +39,7 @@ from bench.search import (  # noqa: E402
     cpu_seconds,
     fmt_ms,
     log,
+    machine_summary,
     percentile,
     plain_html,
     publish,
@@ -765,14 +766,7 @@ def main(argv: list[str] | None = None) -> int:
         results["digests"] = measure_digests(app)
         with app.app_context():
             db.engine.dispose()
-        wall = time.perf_counter() - measure_start
-        results["machine"] = {
-            "cpus": os.cpu_count(),
-            "load_before": load_before,
-            "load_after": os.getloadavg()[0],
-            "seconds": wall,
-            "cpu_share": (cpu_seconds() - cpu_start) / wall,
-        }
+        results["machine"] = machine_summary(load_before, cpu_start, measure_start)
     finally:
         clean_up(args, workdir)
     return publish(args, results, report)

@@ -138,6 +138,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_summary(load_before: float, cpu_start: float, measure_start: float) -> dict:
+    """The machine's share of a run, for the report's "machine" line: CPUs, load average
+    before and now, wall seconds since ``measure_start`` and the share of them on a CPU."""
+    wall = time.perf_counter() - measure_start
+    return {
+        "cpus": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "seconds": wall,
+        "cpu_share": (cpu_seconds() - cpu_start) / wall,
+    }
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -1071,14 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
             results["queries_after_writes"] = measure_queries(app, viewer_id, args.queries)
         with app.app_context():
             db.engine.dispose()
-        wall = time.perf_counter() - measure_start
-        results["machine"] = {
-            "cpus": os.cpu_count(),
-            "load_before": load_before,
-            "load_after": os.getloadavg()[0],
-            "seconds": wall,
-            "cpu_share": (cpu_seconds() - cpu_start) / wall,
-        }
+        results["machine"] = machine_summary(load_before, cpu_start, measure_start)
         results["code"] = {"before": code_before, "after": code_fingerprint()}
     finally:
         clean_up(args, workdir)

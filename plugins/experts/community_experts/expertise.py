@@ -133,40 +133,38 @@ def counts(
     return {key: (row[0], row[1], row[2]) for key, row in found.items()}
 
 
-def score_of(accepted: int, votes: int) -> int:
-    return accepted * settings()["accepted_weight"] + votes
+def score_of(accepted: int, votes: int, values: dict[str, Any] | None = None) -> int:
+    values = values if values is not None else settings()
+    return accepted * values["accepted_weight"] + votes
 
 
-def qualifies(accepted: int, votes: int) -> bool:
-    values = settings()
-    return accepted >= values["min_accepted"] and score_of(accepted, votes) >= values["min_score"]
+def qualifies(accepted: int, votes: int, values: dict[str, Any] | None = None) -> bool:
+    values = values if values is not None else settings()
+    return (
+        accepted >= values["min_accepted"]
+        and score_of(accepted, votes, values) >= values["min_score"]
+    )
 
 
 # --- keeping standings up to date ------------------------------------------------------------
 
 
+_UPDATED = ("accepted", "votes", "score", "is_expert", "expert_since", "changes_at", "updated_at")
+
+
 def _upsert(values: list[dict[str, Any]]) -> None:
+    """Insert or update standings: one statement, executed for many rows at once (compiled
+    once, whatever the number of rows)."""
     if not values:
         return
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Standing).values(values)
+    stmt = insert(Standing)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id", "scope", "scope_id"],
-        set_={
-            name: getattr(stmt.excluded, name)
-            for name in (
-                "accepted",
-                "votes",
-                "score",
-                "is_expert",
-                "expert_since",
-                "changes_at",
-                "updated_at",
-            )
-        },
+        set_={name: getattr(stmt.excluded, name) for name in _UPDATED},
     )
-    db.session.execute(stmt)
+    db.session.execute(stmt, values)
 
 
 def recompute(
@@ -179,7 +177,8 @@ def recompute(
     by_scope: dict[str, set[Pair]] = defaultdict(set)
     for pair in pairs:
         by_scope[pair[1]].add(pair)
-    window = timedelta(days=settings()["window_days"])
+    values = settings()
+    window = timedelta(days=values["window_days"])
     changed: list[Pair] = []
     became: list[Pair] = []
     for scope, wanted in by_scope.items():
@@ -202,7 +201,7 @@ def recompute(
             old = existing.get((user_id, scope_id))
             if old is None and not accepted and not votes:
                 continue
-            expert = qualifies(accepted, votes)
+            expert = qualifies(accepted, votes, values)
             was = bool(old is not None and old.is_expert)
             since = (old.expert_since if was and old is not None else now) if expert else None
             rows.append(
@@ -212,7 +211,7 @@ def recompute(
                     "scope_id": scope_id,
                     "accepted": accepted,
                     "votes": votes,
-                    "score": score_of(accepted, votes),
+                    "score": score_of(accepted, votes, values),
                     "is_expert": expert,
                     "expert_since": since,
                     "changes_at": oldest + window if oldest is not None else None,
