@@ -124,15 +124,21 @@ def prefetch_moderated_spaces(user_ids: Any) -> None:
         cache[user_id] = frozenset(below | own)
 
 
-def ancestor_ids(space_id: int, spaces: dict[int, Any]) -> set[int]:
-    """The space and every space it is inside (``spaces``: :func:`all_spaces`)."""
-    seen: set[int] = set()
+def ancestor_chain(space_id: int, spaces: dict[int, Any]) -> list[int]:
+    """The space, then the space it is inside, and so on up to the top (``spaces``:
+    :func:`all_spaces`)."""
+    chain: list[int] = []
     current: int | None = space_id
-    while current is not None and current not in seen:
-        seen.add(current)
+    while current is not None and current not in chain:
+        chain.append(current)
         row = spaces.get(current)
         current = row.parent_id if row is not None else None
-    return seen
+    return chain
+
+
+def ancestor_ids(space_id: int, spaces: dict[int, Any]) -> set[int]:
+    """The space and every space it is inside (``spaces``: :func:`all_spaces`)."""
+    return set(ancestor_chain(space_id, spaces))
 
 
 def visible_space_ids(user: Any = None) -> list[int]:

@@ -28,7 +28,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from community.accounts.models import AnonymousUser, User
 from community.dbtypes import utcnow
 from community.extensions import db
-from community.permissions import all_spaces, ancestor_ids, can, visible_space_ids
+from community.permissions import (
+    all_spaces,
+    ancestor_chain,
+    ancestor_ids,
+    can,
+    visible_space_ids,
+)
 from community.topics.models import Post, Topic, TopicTag, Vote
 from community_experts.models import SPACE, TAG, Grant, Standing
 from community_experts.settings import settings
@@ -518,14 +524,7 @@ def is_expert(user_id: int, space_id: int) -> bool:
 def covering(space_id: int) -> list[int]:
     """The space and the spaces it is inside, nearest first: an expert of Routers is an
     expert of Mesh Wi-Fi inside it too."""
-    spaces = all_spaces()
-    chain: list[int] = []
-    current: int | None = space_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        row = spaces.get(current)
-        current = row.parent_id if row is not None else None
-    return chain
+    return ancestor_chain(space_id, all_spaces())
 
 
 def spaces_covered(space_id: int) -> set[int]:

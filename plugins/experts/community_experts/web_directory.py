@@ -31,7 +31,7 @@ from community.extensions import db
 from community.permissions import all_spaces, can, visible_space_ids
 from community.plugins import prefetch_badges
 from community.topics.models import Tag
-from community.web.helpers import Page, page_number, paginate
+from community.web.helpers import Page, page_number, paginate, show_refusal
 from community_experts import expertise, grants, metrics, routing
 from community_experts.models import SPACE, TAG, Availability, Grant, Standing
 from community_experts.settings import ROUTING_MODES
@@ -406,11 +406,6 @@ def _back(space: Any):
     return redirect(url_for("experts.space", slug=space.slug))
 
 
-def _refusal_on(form: FlaskForm, refusal: Refused, default: str) -> None:
-    field = getattr(form, refusal.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, refusal.message]
-
-
 @bp.route("/s/<slug>/grant", methods=["POST"])
 @login_required
 def grant(slug: str):
@@ -431,7 +426,7 @@ def grant(slug: str):
         flash(refusal.message, "info")
         return _back(space)
     except Refused as refusal:
-        _refusal_on(form, refusal, "username")
+        show_refusal(form, refusal, "username")
         return _render_directory(space, grant_form=form, status=400)
     flash(
         _("%(name)s is now an expert in %(space)s.", name=member.username, space=space.title),
@@ -502,7 +497,7 @@ def routing_settings(slug: str):
             per_round=form.per_round.data,
         )
     except Refused as refusal:
-        _refusal_on(form, refusal, "after_minutes")
+        show_refusal(form, refusal, "after_minutes")
         return _render_directory(space, routing_form=form, status=400)
     flash(_("The routing of %(space)s was saved.", space=space.title), "success")
     return _back(space)

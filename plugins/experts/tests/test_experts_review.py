@@ -3,18 +3,17 @@ rebuild, bad input and query counts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from community_experts import expertise, routing
 from community_experts.models import OPEN, SPACE, TAG, Grant, Offer, Standing
-from sqlalchemy import select, update
+from community_experts.testing import grant, wait
+from sqlalchemy import select
 
 from community.extensions import db
 from community.notifications.models import Notification
 from community.plugins.settings import save_plugin_settings
 from community.topics import services
-from community.topics.models import Post, Tag, Topic
+from community.topics.models import Post, Tag
 
 
 @pytest.fixture
@@ -77,22 +76,6 @@ def opening(topic):
 
 def tag_id(name):
     return db.session.scalar(select(Tag.id).where(Tag.name == name))
-
-
-def grant(user, space):
-    db.session.add(Grant(user_id=user.id, space_id=space.id, reason="x"))
-    db.session.commit()
-
-
-def wait(topic, minutes):
-    created = db.session.scalar(select(Topic.created_at).where(Topic.id == topic.id))
-    db.session.execute(
-        update(Topic)
-        .where(Topic.id == topic.id)
-        .values(created_at=created - timedelta(minutes=minutes))
-    )
-    db.session.commit()
-    db.session.expire_all()
 
 
 # --- consistency with rebuild ------------------------------------------------------------------

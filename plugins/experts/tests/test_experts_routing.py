@@ -15,10 +15,10 @@ from community_experts.models import (
     PASSED,
     WITHDRAWN,
     Availability,
-    Grant,
     Offer,
     SpaceRouting,
 )
+from community_experts.testing import grant, wait
 from sqlalchemy import func, select, update
 
 from community.dbtypes import utcnow
@@ -61,23 +61,6 @@ def world(enable_plugin, create_user, create_space):
     grant(people["ann"], help_space)
     grant(people["bob"], help_space)
     return people
-
-
-def grant(user, space):
-    db.session.add(Grant(user_id=user.id, space_id=space.id, reason="x"))
-    db.session.commit()
-
-
-def wait(topic, minutes):
-    """Make the question ``minutes`` older."""
-    created = db.session.scalar(select(Topic.created_at).where(Topic.id == topic.id))
-    db.session.execute(
-        update(Topic)
-        .where(Topic.id == topic.id)
-        .values(created_at=created - timedelta(minutes=minutes))
-    )
-    db.session.commit()
-    db.session.expire_all()
 
 
 def offers(topic=None, user=None, state=None):

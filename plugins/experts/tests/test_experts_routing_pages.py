@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import pytest
 from community_experts import routing
 from community_experts.models import OPEN, PASSED, Availability, Grant, Offer, Standing
-from sqlalchemy import select, update
+from community_experts.testing import wait
+from sqlalchemy import select
 
 from community.extensions import db
 from community.plugins.settings import save_plugin_settings
-from community.topics.models import Topic
 
 UNANSWERED = "/experts/unanswered"
 AWAY = "/experts/away"
@@ -39,16 +39,6 @@ def world(enable_plugin, create_user, create_space):
         db.session.add(Grant(user_id=people[name].id, space_id=help_space.id, reason="x"))
     db.session.commit()
     return people
-
-
-def wait(topic, minutes):
-    created = db.session.scalar(select(Topic.created_at).where(Topic.id == topic.id))
-    db.session.execute(
-        update(Topic)
-        .where(Topic.id == topic.id)
-        .values(created_at=created - timedelta(minutes=minutes))
-    )
-    db.session.commit()
 
 
 def state_of(user, topic):
