@@ -32,6 +32,7 @@ from community.permissions import all_spaces, can, visible_space_ids
 from community.plugins import prefetch_badges
 from community.topics.models import Tag
 from community.web.helpers import Page, page_number, paginate, show_refusal
+from community.web.limits import write_limit
 from community_experts import expertise, grants, metrics, routing
 from community_experts.models import SPACE, TAG, Availability, Grant, Standing
 from community_experts.settings import ROUTING_MODES
@@ -408,6 +409,7 @@ def _back(space: Any):
 
 @bp.route("/s/<slug>/grant", methods=["POST"])
 @login_required
+@write_limit
 def grant(slug: str):
     from community.accounts.services import find_user_by_username
 
@@ -437,6 +439,7 @@ def grant(slug: str):
 
 @bp.route("/s/<slug>/revoke/<id:user_id>", methods=["POST"])
 @login_required
+@write_limit
 def revoke(slug: str, user_id: int):
     space = _space_or_404(slug)
     _moderator_or_403(space)
@@ -481,6 +484,7 @@ def revoke(slug: str, user_id: int):
 
 @bp.route("/s/<slug>/routing", methods=["POST"])
 @login_required
+@write_limit
 def routing_settings(slug: str):
     space = _space_or_404(slug)
     _moderator_or_403(space)

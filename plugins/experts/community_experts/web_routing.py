@@ -21,6 +21,7 @@ from community.extensions import db
 from community.permissions import can, visible_space_ids
 from community.topics.models import Topic
 from community.web.helpers import paginate, refuse
+from community.web.limits import write_limit
 from community_experts import routing
 from community_experts.models import OPEN
 
@@ -70,6 +71,7 @@ def unanswered():
 
 @bp.route("/unanswered/<id:topic_id>/pass", methods=["POST"])
 @login_required
+@write_limit
 def pass_offer(topic_id: int):
     topic = db.session.get(Topic, topic_id)
     if topic is None or not can("topic.view", topic):
@@ -131,6 +133,7 @@ class BackForm(FlaskForm):
 
 @bp.route("/away", methods=["GET", "POST"])
 @login_required
+@write_limit
 def away():
     status = 200
     form = AwayForm()
