@@ -116,6 +116,11 @@ def community_user_suspended(user, actor, reason):
 
 
 @hookimpl
+def community_audited(actor, action, target, after):
+    expertise.on_audited(action, target, after)
+
+
+@hookimpl
 def community_demo_generated(seed):
     from community_experts import demo
 

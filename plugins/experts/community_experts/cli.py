@@ -23,8 +23,8 @@ def experts_group() -> None:
 def rebuild_command(batch: int, notify: bool) -> None:
     """Work out every member's expertise again from the site's data.
 
-    Run it after changing the window or the thresholds, or after importing data; the site
-    keeps expertise up to date by itself otherwise. Granted expertise is not touched.
+    The worker does this when the plugin is enabled and when the window or the thresholds
+    change; run it after importing data. Granted expertise is not touched.
     """
     from community_experts import expertise
 

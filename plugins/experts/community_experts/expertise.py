@@ -35,6 +35,8 @@ from community.permissions import (
     can,
     visible_space_ids,
 )
+from community.plugins import is_enabled
+from community.tasks import enqueue, task
 from community.topics.models import Post, Topic, TopicTag, Vote
 from community_experts.models import SPACE, TAG, Grant, Standing
 from community_experts.settings import settings
@@ -420,6 +422,27 @@ def rebuild(
         select(func.count()).select_from(Standing).where(Standing.is_expert.is_(True))
     )
     return {"members": len(user_ids), "experts": int(experts or 0), "changed": changed}
+
+
+# The settings that decide who is an expert: changing one works every standing out again.
+DECIDING_SETTINGS = frozenset({"window_days", "min_accepted", "accepted_weight", "min_score"})
+
+
+@task()
+def rebuild_in_background() -> None:
+    """The worker's rebuild, after the plugin was enabled (events were missed while it was
+    off) or the settings that decide who is an expert changed."""
+    if is_enabled("experts"):
+        rebuild()
+
+
+def on_audited(action: str, target: Any, after: dict[str, Any] | None) -> None:
+    if target != "experts":
+        return
+    if action == "plugin.enable" or (
+        action == "plugin.settings" and DECIDING_SETTINGS & set(after or {})
+    ):
+        enqueue(rebuild_in_background)
 
 
 # --- reading expertise -----------------------------------------------------------------------

@@ -303,3 +303,32 @@ def test_topic_page_queries_do_not_grow_with_experts(
         return len(counter)
 
     assert page_with(3) == page_with(15)
+
+
+def test_enabling_or_changing_the_thresholds_works_everything_out_again(
+    people, create_topic, create_post, create_user, client, run_tasks
+):
+    """Events are missed while the plugin is off, and the thresholds decide who is an expert:
+    enabling it, or saving new thresholds, has the worker rebuild every standing."""
+    helper, routers = people["helper"], people["routers"]
+    answered(people, create_topic, create_post, routers, n=4)  # while the plugin is off
+    create_user("boss", role="admin")
+    client.login("boss")
+    assert client.submit("/admin/plugins/experts/enable").status_code == 302
+    run_tasks()
+    # The defaults: 3 accepted answers and a score of 20 (4 × 5).
+    assert is_expert(helper, routers)
+    assert standing(helper, routers.id).accepted == 4
+    form = {spec.key: str(expertise.settings()[spec.key]) for spec in _settings_specs()}
+    form["min_accepted"] = "5"
+    response = client.submit("/admin/plugins/experts", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert is_expert(helper, routers)  # not yet: the worker does it
+    run_tasks()
+    assert not is_expert(helper, routers)
+
+
+def _settings_specs():
+    from community_experts.settings import SETTINGS
+
+    return SETTINGS
