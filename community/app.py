@@ -174,7 +174,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from community.markdown import plain_excerpt
     from community.permissions import can
-    from community.plugins import plugin_static_url, render_slot, user_badges
+    from community.plugins import idea_status_label, plugin_static_url, render_slot, user_badges
     from community.settings.service import site_settings
     from community.web.helpers import page_url, timeago
 
@@ -182,6 +182,7 @@ def _register_template_helpers(app: Flask) -> None:
         can=can,
         slot=render_slot,
         user_badges=user_badges,
+        idea_status_label=idea_status_label,
         plugin_static_url=plugin_static_url,
         site=site_settings,
         get_locale=get_locale,

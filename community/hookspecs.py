@@ -285,6 +285,24 @@ def community_topic_merged(source: Topic, target: Topic, actor: User) -> None:
 
 
 @hookspec
+def community_idea_votes_moved(
+    source: Topic, target: Topic, actor: User, source_post: Post, target_post: Post
+) -> None:
+    """Called after the votes on the idea ``source`` were moved to ``target`` (its duplicate's
+    original; see :func:`community.topics.services.transfer_idea_votes`): the votes that were
+    on ``source_post`` (its opening post) are now on ``target_post``, except those of members
+    who had voted both. ``source`` itself stays readable where it is.
+
+    :param source: the duplicate idea.
+    :param target: the idea it duplicates, which now has the votes.
+    :param actor: who marked it a duplicate.
+    :param source_post: ``source``'s opening post.
+    :param target_post: ``target``'s opening post.
+    :return: ignored.
+    """
+
+
+@hookspec
 def community_topic_split(source: Topic, target: Topic, actor: User, post_ids: list[int]) -> None:
     """Called after a moderator moved some replies of a topic, with their comments, out into
     a new topic of the same kind and space; the earliest became its opening post.
@@ -493,6 +511,17 @@ def community_permission(user: Any, action: str, obj: Any) -> bool | None:
     :param action: one of :data:`community.permissions.ACTIONS`.
     :param obj: the space, topic, post or user acted on, or ``None``.
     :return: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
+    """
+
+
+@hookspec
+def community_idea_status_label(status: str) -> str | None:
+    """Name an idea status, in the current language (e.g. the ideation plugin's workflow:
+    ``"under_review"`` → "Under review"). The first answer wins; without one, core names the
+    default statuses itself and shows any other key as written.
+
+    :param status: the status key stored on the topic.
+    :return: the name to show, or ``None``.
     """
 
 

@@ -86,6 +86,47 @@ def test_changing_a_topics_tags_is_an_event_of_its_own(create_user, create_space
     assert names() == ["post_edited"]
 
 
+def test_a_plugin_names_idea_statuses(client, create_user, create_space, create_topic):
+    from community.notifications import service as notifications
+    from community.notifications.models import Notification
+
+    staff, voter = create_user("boss", staff=True), create_user("voter")
+    idea = create_topic(voter, create_space("ideas"), kind="idea", title="A dark mode please")
+    services.set_idea_status(staff, idea, "recording")
+    page = client.get("/s/ideas").get_data(as_text=True)
+    assert "Being recorded" in page and "Recording" not in page
+    services.set_idea_status(staff, idea, "planned")  # not named by the plugin: core's name
+    assert "Planned" in client.get("/s/ideas").get_data(as_text=True)
+    note = Notification(kind="idea_status", topic=idea, data={"status": "recording"})
+    assert notifications.describe(note).endswith("is now: Being recorded")
+
+
+def test_a_duplicate_ideas_votes_and_followers_move_and_it_stays_readable(
+    client, create_user, create_space, create_topic
+):
+    from community.notifications.service import is_following
+
+    staff = create_user("boss", staff=True)
+    ann, bob, cid = create_user("ann"), create_user("bob"), create_user("cid")
+    space = create_space("ideas")
+    original = create_topic(ann, space, kind="idea", title="Export my data as CSV")
+    duplicate = create_topic(bob, space, kind="idea", title="A CSV export of my data")
+    services.cast_vote(cid, opening_post(original), 1)
+    services.cast_vote(cid, opening_post(duplicate), 1)  # voted both: counts once
+    services.cast_vote(ann, opening_post(duplicate), 1)  # the original's author: not twice
+    services.cast_vote(staff, opening_post(duplicate), 1)
+    with pytest.raises(services.Refused):
+        services.transfer_idea_votes(cid, duplicate, original)  # members may not
+    assert services.transfer_idea_votes(staff, duplicate, original) == 1
+    db.session.expire_all()
+    assert (original.score, duplicate.score) == (2, 0)
+    assert is_following(staff, "topic", original.id)  # voting followed the duplicate
+    assert is_following(bob, "topic", original.id)  # its author followed it
+    assert names()[-1] == "idea_votes_moved"
+    page = client.get(f"/t/{duplicate.id}/{duplicate.slug}")
+    assert page.status_code == 200 and "A CSV export of my data" in page.get_data(as_text=True)
+
+
 def test_a_raising_listener_does_not_stop_others_or_the_request(client, create_user, create_space):
     create_user("asker")
     create_space("routers")

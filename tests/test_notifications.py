@@ -431,7 +431,7 @@ def test_an_accepted_answer_and_an_idea_status_notify(
     run_tasks()
     assert [n.kind for n in notifications_of(helper)] == ["accepted"]
     [status] = notifications_of(voter, "idea_status")
-    assert service.describe(status) == "The idea “Export my data as CSV” is now: shipped"
+    assert service.describe(status) == "The idea “Export my data as CSV” is now: Shipped"
 
 
 def test_each_event_and_email_happens_once_however_often_the_tasks_run(

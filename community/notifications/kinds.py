@@ -132,11 +132,35 @@ def _describe_topic(n: Notification, count: int) -> str:
     )
 
 
+# The default workflow's statuses, named as the theme's ``status_label`` macro names them.
+DEFAULT_STATUS_NAMES = {
+    "new": _l("New"),
+    "under_review": _l("Under review"),
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "shipped": _l("Shipped"),
+    "declined": _l("Declined"),
+    "duplicate": _l("Duplicate"),
+}
+
+
+def _status_name(status: str) -> str | None:
+    """The status's name in the reader's language (the notification is described when it is
+    read or mailed, in the recipient's language): as a plugin names it, else core's name of a
+    default status."""
+    from community.plugins import idea_status_label
+
+    if not status:
+        return None
+    named = idea_status_label(status) or DEFAULT_STATUS_NAMES.get(status)
+    return str(named) if named else None
+
+
 def _describe_status(n: Notification, count: int) -> str:
     return _(
         "The idea “%(title)s” is now: %(status)s",
         title=_title(n),
-        status=n.data.get("status_label") or n.data.get("status", ""),
+        status=_status_name(n.data.get("status", "")) or n.data.get("status_label") or "",
     )
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "fire",
     "hit_rate_limit",
     "hookimpl",
+    "idea_status_label",
     "is_enabled",
     "plugin_manager",
     "plugin_settings",
@@ -190,6 +191,15 @@ def trust_levels(users: Any) -> dict[int, int]:
         except Exception as exc:
             host.record_failure(name, "community_user_trust", exc)
     return levels
+
+
+def idea_status_label(status: str | None) -> str | None:
+    """What a plugin calls the idea status ``status`` (``community_idea_status_label``), or
+    ``None`` when no plugin names it (a template global)."""
+    if not status:
+        return None
+    answer = current_host().first("community_idea_status_label", status=status)
+    return str(answer) if answer else None
 
 
 def render_slot(slot: str, **context: Any) -> Markup:

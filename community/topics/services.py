@@ -592,25 +592,7 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
             raise Refused(_("Someone else changed this topic meanwhile; please look again."))
     source_opening = _opening_post(source)
     target_opening = _opening_post(target)
-    # One vote per user and post, and none on one's own post: a voter who already voted on
-    # the target's opening post, or wrote it, keeps only that vote.
-    db.session.execute(
-        delete(Vote).where(
-            Vote.post_id == source_opening.id,
-            or_(
-                Vote.user_id.in_(select(Vote.user_id).where(Vote.post_id == target_opening.id)),
-                Vote.user_id == target_opening.author_id,
-            ),
-        )
-    )
-    try:
-        db.session.execute(
-            update(Vote).where(Vote.post_id == source_opening.id).values(post_id=target_opening.id)
-        )
-    except IntegrityError:
-        # A vote on the target's opening post arrived between the two statements.
-        db.session.rollback()
-        raise Refused(_("Someone else changed this topic meanwhile; please look again.")) from None
+    _move_votes(source_opening, target_opening)
     db.session.execute(
         update(Post).where(Post.topic_id == source.id).values(topic_id=target.id, is_opening=False)
     )
@@ -649,6 +631,65 @@ def merge_topic(actor: User, source: Topic, target: Topic) -> None:
         before={"topic": source.id, "title": source.title},
         after={"merged_into": target.id},
     )
+
+
+def _move_votes(source: Post, target: Post) -> int:
+    """Move the votes on ``source`` to ``target``. One vote per user and post, and none on
+    one's own post: a voter who already voted on ``target``, or wrote it, keeps only that
+    vote. Returns how many votes moved. Does not commit; the caller recounts."""
+    db.session.execute(
+        delete(Vote).where(
+            Vote.post_id == source.id,
+            or_(
+                Vote.user_id.in_(select(Vote.user_id).where(Vote.post_id == target.id)),
+                Vote.user_id == target.author_id,
+            ),
+        )
+    )
+    try:
+        return _rowcount(update(Vote).where(Vote.post_id == source.id).values(post_id=target.id))
+    except IntegrityError:
+        # A vote on the target arrived between the two statements.
+        db.session.rollback()
+        raise Refused(_("Someone else changed this topic meanwhile; please look again.")) from None
+
+
+def transfer_idea_votes(actor: User, source: Topic, target: Topic) -> int:
+    """Count the votes of the idea ``source`` for ``target`` (a duplicate of it): the votes on
+    ``source``'s opening post move to ``target``'s, a member who voted both keeping one, and
+    ``source``'s followers follow ``target`` too. Unlike :func:`merge_topic`, ``source``
+    stays where it is, readable, with its replies. Needs ``topic.set_status`` on both ideas.
+    Commits and fires ``community_idea_votes_moved``; returns how many votes moved."""
+    from community.notifications.service import auto_follow, followers
+
+    if not (source.is_idea and target.is_idea):
+        raise Refused(_("Only ideas can be marked as duplicates."), "target")
+    if source.id == target.id:
+        raise Refused(_("An idea cannot be a duplicate of itself."), "target")
+    if not can("topic.set_status", source, actor):
+        raise Refused(_("Only staff or moderators of this space can change the status."))
+    if not can("topic.set_status", target, actor):
+        raise Refused(_("You may not change the idea it duplicates."), "target")
+    for topic in (source, target):
+        if topic.deleted_at is not None or topic.merged_into_id is not None:
+            raise Refused(_("That topic is deleted: restore it first."), "target")
+    source_opening, target_opening = _opening_post(source), _opening_post(target)
+    moved = _move_votes(source_opening, target_opening)
+    recount_posts([source_opening.id, target_opening.id])
+    recount_topics([source.id, target.id])
+    db.session.commit()
+    for user_id in list(db.session.scalars(followers("topic", [source.id]))):
+        auto_follow(user_id, "topic", target.id)
+    db.session.commit()
+    fire(
+        "community_idea_votes_moved",
+        source=source,
+        target=target,
+        actor=actor,
+        source_post=source_opening,
+        target_post=target_opening,
+    )
+    return moved
 
 
 def split_topic(actor: User, topic: Topic, post_ids: list[int], title: str) -> Topic:

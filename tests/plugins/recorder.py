@@ -43,6 +43,16 @@ def community_post_edited(post, editor, previous_source):
 
 
 @hookimpl
+def community_idea_votes_moved(source, target, actor, source_post, target_post):
+    calls.append(("idea_votes_moved", {"source": source.id, "target": target.id}))
+
+
+@hookimpl
+def community_idea_status_label(status):
+    return "Being recorded" if status == "recording" else None
+
+
+@hookimpl
 def community_topic_retagged(topic, editor, previous_tags):
     calls.append(
         (

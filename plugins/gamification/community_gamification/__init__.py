@@ -101,6 +101,13 @@ def community_topic_merged(source, target, actor):
 
 
 @hookimpl
+def community_idea_votes_moved(source, target, actor, source_post, target_post):
+    # The votes of a duplicate idea now count for the original: both authors' points (and
+    # the voters', who voted both and lost one vote) are worked out again, as after a merge.
+    _dispatch("topic_merged", source=source, target=target, actor=actor)
+
+
+@hookimpl
 def community_topic_split(source, target, actor, post_ids):
     _dispatch("topic_split", source=source, target=target, actor=actor, post_ids=post_ids)
 

@@ -380,3 +380,29 @@ def test_events_do_not_touch_others(world, count_queries):
         points.handle("vote_retracted", user=world.voters[0], post=world.answer, value=1)
     assert len(queries) <= 8
     assert points.reconcile({}) == 0
+
+
+def test_moving_a_duplicate_ideas_votes_moves_their_points(
+    enable_plugin, create_user, create_space, create_topic
+):
+    from community.topics import services
+    from community.topics.queries import opening_post
+
+    enable_plugin("gamification")
+    staff = create_user("boss", staff=True)
+    ann, bob = create_user("ann"), create_user("bob")
+    voters = [create_user(f"voter{n}") for n in range(3)]
+    space = create_space("ideas")
+    original = create_topic(ann, space, kind="idea", title="Export my data as CSV")
+    duplicate = create_topic(bob, space, kind="idea", title="A CSV export of my data")
+    for voter in voters:
+        services.cast_vote(voter, opening_post(duplicate), 1)
+    services.cast_vote(voters[0], opening_post(original), 1)
+    before = points.points_of([ann.id, bob.id])
+    services.transfer_idea_votes(staff, duplicate, original)
+    after = points.points_of([ann.id, bob.id])
+    # Two of the three votes moved (voter0 had voted both): +2 each to ann, -2 each from bob.
+    assert after[ann.id] - before.get(ann.id, 0) == 2 * 2
+    assert after.get(bob.id, 0) == 0
+    report, missing = points.check()
+    assert not report.totals and not missing
