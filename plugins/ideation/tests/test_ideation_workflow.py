@@ -1,0 +1,34 @@
+"""The workflow settings: statuses and allowed moves, parsed and validated."""
+
+from __future__ import annotations
+
+import pytest
+from community_ideation.workflow import DEFAULT_STATUSES, DEFAULT_TRANSITIONS, parse
+
+
+def test_the_default_workflow():
+    flow = parse(DEFAULT_STATUSES, DEFAULT_TRANSITIONS)
+    assert [s.key for s in flow.statuses][:3] == ["new", "under_review", "planned"]
+    assert flow.closed_keys == {"shipped", "declined", "duplicate"}
+    assert flow.allowed("new", "planned")
+    assert not flow.allowed("new", "shipped")
+    assert flow.allowed("shipped", "duplicate")  # "* -> duplicate"
+    assert "shipped" in [s.key for s in flow.next_statuses("in_progress")]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "transitions", "message"),
+    [
+        ("new | New | #000000", "", "Line 1"),
+        ("New | New | #000000 | open", "", "lowercase"),
+        ("new | New | blue | open", "", "colour"),
+        ("new | New | #000000 | maybe", "", "open"),
+        ("new | New | #000000 | open\nnew | Again | #000000 | open", "", "twice"),
+        ("", "", "at least one"),
+        ("new | New | #000000 | open", "new -> shipped", "no status shipped"),
+        ("new | New | #000000 | open", "new shipped", "from -> to"),
+    ],
+)
+def test_bad_settings_say_what_is_wrong(statuses, transitions, message):
+    with pytest.raises(ValueError, match=message):
+        parse(statuses, transitions)
