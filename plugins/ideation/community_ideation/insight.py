@@ -15,7 +15,7 @@ from community.extensions import db
 from community.permissions import can
 from community.topics.models import Topic
 from community_ideation.models import Change
-from community_ideation.roadmap import in_product_team, visible_ideas
+from community_ideation.roadmap import may_read_staff_notes, visible_ideas
 from community_ideation.workflow import Status, Workflow
 
 TOP_IDEAS = 10
@@ -46,11 +46,7 @@ class Bar:
 def may_view_insight(user: Any, space: Any) -> bool:
     """Staff, admins, the space's moderators and its product team (who must see the
     space)."""
-    if not getattr(user, "is_authenticated", False) or not can("space.view", space, user):
-        return False
-    if user.is_staff or user.is_admin or can("space.moderate", space, user):
-        return True
-    return in_product_team(user, space)
+    return can("space.view", space, user) and may_read_staff_notes(user, space)
 
 
 def funnel(space_ids: list[int], flow: Workflow) -> list[FunnelRow]:

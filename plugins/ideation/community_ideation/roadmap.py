@@ -13,22 +13,13 @@ from community.extensions import db
 from community.permissions import all_spaces, ancestor_ids, can, visible_space_ids
 from community.topics.models import Topic
 from community.web.helpers import Page
-from community_ideation.models import ProductTeam, StaffNote
-from community_ideation.settings import settings
-from community_ideation.workflow import Workflow, parse
+from community_ideation.changes import current_workflow
+from community_ideation.models import StaffNote
+from community_ideation.team import team_space_ids
 
 COLUMNS = ("planned", "in_progress", "shipped")
 SORTS = ("votes", "newest")
 PER_COLUMN = 20
-
-
-def current_workflow() -> Workflow:
-    """The site's workflow (statuses only when the transitions setting is broken)."""
-    values = settings()
-    try:
-        return parse(values["statuses"], values["transitions"])
-    except ValueError:
-        return parse(values["statuses"], "")
 
 
 def space_by_slug(slug: str) -> Any | None:
@@ -43,17 +34,7 @@ def space_ids_within(space: Any, user: Any = None) -> list[int]:
 
 def in_product_team(user: Any, space: Any) -> bool:
     """Whether ``user`` is in the product team of ``space`` or of a space it is inside."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    around = ancestor_ids(space.id, all_spaces()) or {space.id}
-    return (
-        db.session.scalar(
-            select(ProductTeam.id)
-            .where(ProductTeam.user_id == user.id, ProductTeam.space_id.in_(around))
-            .limit(1)
-        )
-        is not None
-    )
+    return space.id in team_space_ids(user)
 
 
 def may_read_staff_notes(user: Any, space: Any) -> bool:
