@@ -367,13 +367,17 @@ def community_audited(
 
 
 @hookspec
-def community_idea_status_changed(topic: Topic, actor: User, previous_status: str | None) -> None:
+def community_idea_status_changed(
+    topic: Topic, actor: User, previous_status: str | None, note: str
+) -> None:
     """Called after an idea's status changed (not when it was set to the value it had).
     Core only stores the status; the workflow around it belongs to a plugin.
 
     :param topic: the idea, with its new ``status``.
     :param actor: who changed it (staff or a moderator of the space).
     :param previous_status: the status before the change.
+    :param note: what the actor said about the change (Markdown, e.g. an official
+        response), or ``""``. Core's notification emails quote it to the idea's followers.
     :return: ignored.
     """
 

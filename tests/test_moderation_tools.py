@@ -387,7 +387,7 @@ def idea(forum, create_topic):
 
 @pytest.mark.parametrize("who", ["staffer", "mod"])
 def test_staff_and_space_moderators_change_an_idea_status(forum, idea, who):
-    services.set_idea_status(forum[who], idea, "under_review")
+    services.set_idea_status(forum[who], idea, "under_review", note="We **look** at it")
     services.set_idea_status(forum[who], idea, "under_review")  # unchanged: no event
     db.session.expire_all()
     assert idea.status == "under_review"
@@ -397,6 +397,7 @@ def test_staff_and_space_moderators_change_an_idea_status(forum, idea, who):
             "actor": who,
             "status": "under_review",
             "previous": "new",
+            "note": "We **look** at it",
             "committed_status": "under_review",
         }
     ]

@@ -434,6 +434,37 @@ def test_an_accepted_answer_and_an_idea_status_notify(
     assert service.describe(status) == "The idea “Export my data as CSV” is now: Shipped"
 
 
+def test_an_idea_back_to_an_earlier_status_is_news_again(
+    app, create_user, create_topic, space, run_tasks
+):
+    from community.topics.services import cast_vote, set_idea_status
+
+    staff, voter = create_user("staffer", staff=True), create_user("voter")
+    idea = create_topic(create_user("asker"), space, kind="idea", title="Export my data as CSV")
+    cast_vote(voter, service_opening(idea), 1)
+    for status in ("planned", "under_review", "planned"):
+        set_idea_status(staff, idea, status)
+        run_tasks()
+    told = [n.data["status"] for n in notifications_of(voter, "idea_status")]
+    assert sorted(told) == ["planned", "planned", "under_review"]
+
+
+def test_the_note_of_a_status_change_is_quoted_in_the_email(
+    app, create_user, create_topic, space, run_tasks, outbox
+):
+    from community.topics.services import cast_vote, set_idea_status
+
+    staff, voter = create_user("staffer", staff=True), create_user("voter")
+    idea = create_topic(create_user("asker"), space, kind="idea", title="Export my data as CSV")
+    cast_vote(voter, service_opening(idea), 1)
+    run_tasks()
+    outbox.clear()
+    set_idea_status(staff, idea, "declined", note="Not **this year**: the exporter is *old*.")
+    run_tasks()
+    [mail] = [m for m in outbox if m["To"] == "voter@example.com"]
+    assert "Not this year: the exporter is old." in mail.get_body(("plain",)).get_content()
+
+
 def test_each_event_and_email_happens_once_however_often_the_tasks_run(
     app, create_user, create_topic, create_post, space, run_tasks, outbox
 ):
@@ -567,3 +598,14 @@ def test_the_inbox_groups_only_the_newest_notifications(
     page = inbox_of(client, asker)
     assert "Question number 3" in page and "Question number 2" in page
     assert "Question number 1" not in page and "Question number 0" not in page
+
+
+def test_auto_follow_many_follows_in_one_go_but_not_who_unfollowed(
+    app, create_user, create_topic, space
+):
+    ann, bob, cid = create_user("ann"), create_user("bob"), create_user("cid")
+    topic = create_topic(ann, space, title="Export my data as CSV")
+    service.unfollow(bob, "topic", topic.id)
+    service.auto_follow_many([bob.id, cid.id, cid.id], "topic", topic.id)
+    following = set(db.session.scalars(service.followers("topic", [topic.id])))
+    assert following == {ann.id, cid.id}

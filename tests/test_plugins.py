@@ -443,3 +443,19 @@ def test_badges_of_the_wrong_shape_are_left_out_and_recorded(
     assert "Wrong shape" not in response.get_data(as_text=True)
     assert "badge-recorded" in response.get_data(as_text=True)  # the other plugin's badges stay
     assert "plugin broken failed in community_user_badges" in caplog.text
+
+
+def test_a_check_with_two_parameters_sees_the_settings_before_it(app):
+    from community.plugins import Setting
+
+    def at_least_low(value, earlier):
+        return None if value >= earlier["low"] else f"below {earlier['low']}"
+
+    def alone(value):
+        return None if value else "empty"
+
+    high = Setting("high", "High", 5, kind="integer", validate=at_least_low)
+    with app.test_request_context():
+        assert high.clean("3", {"low": 4}) == (3, "below 4")
+        assert high.clean("4", {"low": 4}) == (4, None)
+        assert Setting("name", "Name", "x", validate=alone).clean("", {"low": 4}) == ("", "empty")

@@ -195,7 +195,9 @@ def _on_accepted(post: int, actor: int) -> list[tuple[int, str]]:
     )
 
 
-def _on_status(topic: int, actor: int, status: str) -> list[tuple[int, str]]:
+def _on_status(
+    topic: int, actor: int, status: str, at: str | None = None, note: str = ""
+) -> list[tuple[int, str]]:
     idea = db.session.get(Topic, topic)
     if idea is None or idea.status != status:
         return []  # changed again meanwhile: that change has its own event
@@ -206,9 +208,9 @@ def _on_status(topic: int, actor: int, status: str) -> list[tuple[int, str]]:
         "idea_status",
         actor=db.session.get(User, actor),
         topic=idea,
-        key=f"status:{idea.id}:{status}",
+        key=f"status:{idea.id}:{status}" + (f":{at}" if at else ""),
         group_key=f"topic:{idea.id}",
-        data={"status": status, "status_label": label},
+        data={"status": status, "status_label": label, **({"note": note} if note else {})},
     )
 
 
@@ -310,7 +312,9 @@ def _excerpt(notification: Notification) -> str:
     from community.markdown import plain_excerpt
 
     if notification.post is None:
-        return ""
+        # An idea's change of status: what its team said about it.
+        note = (notification.data or {}).get("note") or ""
+        return plain_excerpt(note, 400) if note else ""
     return plain_excerpt(notification.post.body_source, 400)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from community.dbtypes import utcnow
 from community.hookspecs import hookimpl
 from community.notifications import service
 from community.notifications.delivery import record_event
+
+NOTE_MAX = 2000  # of an idea status note kept in the event (emails quote 400 characters)
 
 
 @hookimpl(trylast=True)
@@ -41,9 +44,18 @@ def community_answer_accepted(topic: Any, answer: Any, actor: Any, previous_answ
 
 
 @hookimpl(trylast=True)
-def community_idea_status_changed(topic: Any, actor: Any, previous_status: Any) -> None:
+def community_idea_status_changed(topic: Any, actor: Any, previous_status: Any, note: Any) -> None:
     if topic.status:
-        record_event("status", topic=topic.id, actor=actor.id, status=topic.status)
+        # ``at`` tells this change from an earlier one to the same status (an idea that went
+        # back to Planned is news again); a repeated delivery of the same event is not.
+        record_event(
+            "status",
+            topic=topic.id,
+            actor=actor.id,
+            status=topic.status,
+            at=utcnow().isoformat(),
+            note=(note or "")[:NOTE_MAX],
+        )
 
 
 @hookimpl(trylast=True)

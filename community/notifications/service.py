@@ -100,13 +100,20 @@ def auto_follow(user_id: int, target_type: str, target_id: int) -> None:
     """Follow because of something the user did (asking, answering, voting an idea), unless
     they unfollowed the target before. Called after the change committed: it writes on a
     connection of its own, so the caller's objects stay loaded."""
+    auto_follow_many([user_id], target_type, target_id)
+
+
+def auto_follow_many(user_ids: Iterable[int], target_type: str, target_id: int) -> None:
+    """:func:`auto_follow` for many users at once, in one statement (a duplicate idea's
+    thousand followers following the original)."""
     _check_target(target_type)
-    with db.engine.begin() as conn:
-        _insert_ignoring_duplicates(
-            Follow,
-            [{"user_id": user_id, "target_type": target_type, "target_id": target_id}],
-            conn=conn,
-        )
+    rows = [
+        {"user_id": user_id, "target_type": target_type, "target_id": target_id}
+        for user_id in dict.fromkeys(user_ids)
+    ]
+    if rows:
+        with db.engine.begin() as conn:
+            _insert_ignoring_duplicates(Follow, rows, conn=conn)
     g.pop("follows", None)
 
 

@@ -7,6 +7,7 @@ Values are stored as one JSON object per plugin in the settings table (key
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ class Setting:
     :param min, max: integers only, inclusive bounds.
     :param choices: for ``"choice"``: a list of ``(value, label)`` pairs.
     :param validate: an extra check: takes the cleaned value, returns an error message or
-        ``None``.
+        ``None``. A check that declares a second parameter also gets the values of the
+        settings declared before this one (cleaned, defaults for those that are invalid), to
+        check one setting against another.
     """
 
     key: str
@@ -50,7 +53,7 @@ class Setting:
     min: int | None = None
     max: int | None = None
     choices: list[tuple[str, Any]] = field(default_factory=list)
-    validate: Callable[[Any], str | None] | None = None
+    validate: Callable[..., str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,8 +61,10 @@ class Setting:
         if not self.key.isidentifier():
             raise ValueError(f"setting {self.key!r}: use letters, digits and underscores")
 
-    def clean(self, value: Any) -> tuple[Any, str | None]:
-        """The value converted to this setting's type, and an error message or ``None``."""
+    def clean(self, value: Any, earlier: dict[str, Any] | None = None) -> tuple[Any, str | None]:
+        """The value converted to this setting's type, and an error message or ``None``.
+        ``earlier``: the values of the settings declared before this one, for a ``validate``
+        that takes two parameters."""
         if self.kind == "boolean":
             return bool(value), None
         if self.kind == "integer":
@@ -85,13 +90,25 @@ class Setting:
                 return value, str(_l("At most %(n)d characters.", n=self.max_length))
         if self.validate is not None:
             try:
-                message = self.validate(value)
+                if _takes_two(self.validate):
+                    message = self.validate(value, dict(earlier or {}))
+                else:
+                    message = self.validate(value)
             except Exception:
                 log.exception("the check of setting %s raised", self.key)
                 return value, str(_l("This value could not be checked; please try again."))
             if message:
                 return value, str(message)
         return value, None
+
+
+def _takes_two(check: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(check).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 def plugin_settings(plugin: str) -> dict[str, Any]:
@@ -107,10 +124,10 @@ def plugin_settings(plugin: str) -> dict[str, Any]:
     if info is None:
         raise LookupError(f"no plugin is called {plugin!r}")
     saved = stored_settings().get(state_key(plugin, "settings")) or {}
-    values = {}
+    values: dict[str, Any] = {}
     for spec in info.settings:
         value = saved.get(spec.key, spec.default)
-        cleaned, error = spec.clean(value)
+        cleaned, error = spec.clean(value, values)
         values[spec.key] = spec.default if error else cleaned
     return values
 
@@ -121,12 +138,15 @@ def save_plugin_settings(plugin: str, raw: dict[str, Any]) -> dict[str, str]:
     from community.settings.service import store_settings
 
     info = current_host().plugins[plugin]
-    values, errors = {}, {}
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
     for spec in info.settings:
-        cleaned, error = spec.clean(raw.get(spec.key, spec.default))
+        cleaned, error = spec.clean(raw.get(spec.key, spec.default), checked)
         if error:
             errors[spec.key] = error
         values[spec.key] = cleaned
+        checked[spec.key] = spec.default if error else cleaned
     if not errors:
         store_settings({state_key(plugin, "settings"): values})
     return errors

@@ -660,7 +660,7 @@ def transfer_idea_votes(actor: User, source: Topic, target: Topic) -> int:
     ``source``'s followers follow ``target`` too. Unlike :func:`merge_topic`, ``source``
     stays where it is, readable, with its replies. Needs ``topic.set_status`` on both ideas.
     Commits and fires ``community_idea_votes_moved``; returns how many votes moved."""
-    from community.notifications.service import auto_follow, followers
+    from community.notifications.service import auto_follow_many, followers
 
     if not (source.is_idea and target.is_idea):
         raise Refused(_("Only ideas can be marked as duplicates."), "target")
@@ -678,8 +678,7 @@ def transfer_idea_votes(actor: User, source: Topic, target: Topic) -> int:
     recount_posts([source_opening.id, target_opening.id])
     recount_topics([source.id, target.id])
     db.session.commit()
-    for user_id in list(db.session.scalars(followers("topic", [source.id]))):
-        auto_follow(user_id, "topic", target.id)
+    auto_follow_many(db.session.scalars(followers("topic", [source.id])).all(), "topic", target.id)
     db.session.commit()
     fire(
         "community_idea_votes_moved",
@@ -790,9 +789,10 @@ def split_topic(actor: User, topic: Topic, post_ids: list[int], title: str) -> T
     return new
 
 
-def set_idea_status(actor: User, topic: Topic, status: str) -> None:
+def set_idea_status(actor: User, topic: Topic, status: str, note: str = "") -> None:
     """Store an idea's new status. Which statuses exist and what they mean is the ideation
-    plugin's business; core keeps the value and announces the change."""
+    plugin's business; core keeps the value and announces the change. ``note``: what the
+    actor says about it (Markdown), passed to the event and quoted in the followers' emails."""
     if not topic.is_idea:
         raise Refused(_("Only ideas have a status."))
     if not can("topic.set_status", topic, actor):
@@ -813,7 +813,13 @@ def set_idea_status(actor: User, topic: Topic, status: str) -> None:
     db.session.commit()
     if not changed:
         raise Refused(_("Someone else changed this topic meanwhile; please look again."))
-    fire("community_idea_status_changed", topic=topic, actor=actor, previous_status=previous)
+    fire(
+        "community_idea_status_changed",
+        topic=topic,
+        actor=actor,
+        previous_status=previous,
+        note=note or "",
+    )
     audit(actor, "topic.status", topic, before={"status": previous}, after={"status": status})
 
 

@@ -200,7 +200,7 @@ def community_topic_merged(source, target, actor):
 
 
 @hookimpl
-def community_idea_status_changed(topic, actor, previous_status):
+def community_idea_status_changed(topic, actor, previous_status, note):
     calls.append(
         (
             "idea_status_changed",
@@ -209,6 +209,7 @@ def community_idea_status_changed(topic, actor, previous_status):
                 "actor": actor.username,
                 "status": topic.status,
                 "previous": previous_status,
+                "note": note,
                 "committed_status": _committed_value("topics", topic.id, "status"),
             },
         )
