@@ -94,6 +94,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_BACKEND": "whoosh",
     "SEARCH_WHOOSH_PATH": None,
     "SEARCH_RESULTS_PER_PAGE": 20,
+    # Seconds a Whoosh search may take; then the best hits found so far are shown, with a
+    # message asking for more precise words.
+    "SEARCH_TIME_LIMIT": 0.5,
     # Searches deeper than this many pages are refused (nobody reads them; bots do).
     "SEARCH_MAX_PAGES": 50,
     "RATELIMIT_SEARCH": "30/minute;500/hour",

@@ -46,7 +46,7 @@ def core_backend(app: Flask) -> SearchBackend:
             path = app.config["SEARCH_WHOOSH_PATH"] or os.path.join(
                 app.instance_path, "search", "whoosh"
             )
-            backend = WhooshBackend(path)
+            backend = WhooshBackend(path, time_limit=app.config["SEARCH_TIME_LIMIT"])
         elif choice == "postgresql":
             from community.search.postgres_backend import PostgresBackend
 

@@ -87,11 +87,11 @@ def _storage(directory: str) -> FileStorage:
 
 class WhooshBackend(SearchBackend):
     name = "whoosh"
-    #: Seconds a search may take; then the best hits found so far are returned.
-    time_limit = 0.5
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, time_limit: float = 0.5) -> None:
         self.path = path
+        #: Seconds a search may take; then the best hits found so far are returned.
+        self.time_limit = time_limit
         self.schema = _schema()
         self._analyzers = {lang: LanguageAnalyzer(lang) for lang in LANGUAGES}
         self._opened: dict[str, Any] = {}
