@@ -33,7 +33,7 @@ translations: ## Compile the message catalogs of core and bundled plugins (.po -
 
 run: install ## Set up SQLite with demo content and start the site (and its worker) on http://127.0.0.1:5000
 	$(BIN)/community db upgrade
-	$(BIN)/community demo --if-empty --enable-plugin moderation --enable-plugin gamification --enable-plugin experts
+	$(BIN)/community demo --if-empty --enable-plugin moderation --enable-plugin gamification --enable-plugin experts --enable-plugin ideation
 	@echo "Open http://$(HOST):$(PORT)/ — demo admin: admin / community-admin"
 	@# The background worker (search index, notifications, mail) runs beside the site and stops with it.
 	COMMUNITY_SITE_URL=$${COMMUNITY_SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/community worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -1,7 +1,7 @@
 """Ideation: an idea workflow with official responses, vote budgets, duplicates, a public
 roadmap, releases, closing the loop with voters, export, webhooks and insight.
 
-WORK IN PROGRESS (issue 9): see ../PLAN.md. Built on core's public hooks only.
+Built on core's public hooks only.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ def community_app_created(app):
 
     app.register_blueprint(bp)
     views_roadmap.register(app)
+    from community_ideation.cli import ideation_group
+
+    app.cli.add_command(ideation_group)
 
 
 @hookimpl
@@ -40,13 +43,28 @@ def community_vote_gate(user, post, value):
 
 @hookimpl
 def community_template_slot(slot, context):
-    from community_ideation import web_ideas
+    from community_ideation import display, web_ideas
 
     if slot == "topic.header":
         return web_ideas.header(context["topic"])
     if slot == "topic.sidebar":
         return web_ideas.sidebar(context["topic"])
-    return None
+    return display.slot(slot, context)
+
+
+@hookimpl
+def community_vote_retracted(user, post, value):
+    if post.is_opening and post.topic.is_idea:
+        from community_ideation import importance
+
+        importance.forget(user.id, post.topic_id)
+
+
+@hookimpl
+def community_idea_votes_moved(source, target, actor, source_post, target_post):
+    from community_ideation import importance
+
+    importance.move(source.id, target.id)
 
 
 @hookimpl
@@ -58,19 +76,23 @@ def community_topic_created(topic, post):
 
 
 @hookimpl
-def community_idea_status_changed(topic, actor, previous_status):
-    from community_ideation import webhook
+def community_idea_status_changed(topic, actor, previous_status, note):
+    from community_ideation import changes, webhook
 
-    webhook.queue_event("idea.status_changed", topic, previous_status)
+    change = changes.record(topic, actor, previous_status, note)
+    webhook.queue_event("idea.status_changed", topic, previous_status, change.response_source)
 
 
 @hookimpl
 def community_idea_status_label(status):
-    from flask_babel import gettext as _
-
     from community_ideation.changes import current_workflow
 
     found = current_workflow().status(status)
-    # The default names are translated (core's catalog has them); names an admin typed are
-    # shown as typed.
-    return _(found.name) if found is not None else None
+    return found.label if found is not None else None
+
+
+@hookimpl
+def community_demo_generated(seed):
+    from community_ideation import demo
+
+    demo.generate(seed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from community_ideation.settings import settings
 from community_ideation.workflow import Workflow, parse
 
 RESPONSE_MAX = 5000
+PENDING = "ideation_pending_releases"  # topic id -> release id (or None), on flask.g
 
 
 def current_workflow() -> Workflow:
@@ -54,8 +56,8 @@ def change_status(
         raise Refused(
             _(
                 "An idea cannot go from %(current)s to %(new)s.",
-                current=current.name if current else topic.status or "—",
-                new=target.name,
+                current=current.label if current else topic.status or "—",
+                new=target.label,
             ),
             "status",
         )
@@ -64,27 +66,51 @@ def change_status(
         raise Refused(_("At most %(max)d characters.", max=RESPONSE_MAX), "response")
     if not response and response_required(status):
         raise Refused(
-            _("Moving an idea to %(status)s needs an official response.", status=target.name),
+            _("Moving an idea to %(status)s needs an official response.", status=target.label),
             "response",
         )
-    previous = topic.status
-    set_idea_status(actor, topic, status)  # permission, storage, event, audit
+    if release is not None and status != "shipped":
+        raise Refused(_("Only an idea that ships is linked to a release."), "release")
+    # Core checks the permission, stores the status and fires community_idea_status_changed
+    # with the response as its note (quoted in the followers' emails); record() below writes
+    # the timeline row, with the release.
+    pending = g.setdefault(PENDING, {})
+    pending[topic.id] = release.id if release is not None else None
+    try:
+        set_idea_status(actor, topic, status, note=response)
+    finally:
+        pending.pop(topic.id, None)
+    change = db.session.scalar(
+        select(Change)
+        .where(Change.topic_id == topic.id, Change.to_status == status)
+        .order_by(Change.id.desc())
+        .limit(1)
+    )
+    assert change is not None  # record() wrote it
+    return change
+
+
+def record(topic: Any, actor: Any, previous_status: str | None, note: str = "") -> Change:
+    """The ``community_idea_status_changed`` hook: the timeline row of every change of status,
+    with its note as the official response (whoever changed it: this plugin's form, another
+    plugin or a script through core), and the release :func:`change_status` shipped it in."""
+    response = (note or "").strip()[:RESPONSE_MAX]
+    release_id = g.get(PENDING, {}).get(topic.id)
     change = Change(
         topic_id=topic.id,
-        actor_id=actor.id,
-        from_status=previous,
-        to_status=status,
+        actor_id=actor.id if actor is not None else None,
+        from_status=previous_status,
+        to_status=topic.status,
         response_source=response,
         response_html=render_markdown(response) if response else "",
-        release_id=release.id if release is not None else None,
+        release_id=release_id,
     )
     db.session.add(change)
-    if release is not None and status == "shipped":
-        shipped = db.session.get(ShippedIn, topic.id)
-        if shipped is None:
-            db.session.add(ShippedIn(topic_id=topic.id, release_id=release.id))
-        else:
-            shipped.release_id = release.id
+    shipped = db.session.get(ShippedIn, topic.id)
+    if shipped is not None and topic.status != "shipped":
+        db.session.delete(shipped)  # back in the works: the release did not ship it after all
+    elif release_id is not None and shipped is None:
+        db.session.add(ShippedIn(topic_id=topic.id, release_id=release_id))
     db.session.commit()
     return change
 
@@ -98,9 +124,14 @@ def timeline(topic: Any) -> list[Change]:
 
 
 def latest_response(topic: Any) -> Change | None:
-    return db.session.scalar(
+    """The official response of the idea's latest change of status, if it had one (an
+    earlier status's response would describe a decision no longer in force)."""
+    latest = db.session.scalar(
         select(Change)
-        .where(Change.topic_id == topic.id, Change.response_source != "")
+        .where(Change.topic_id == topic.id)
         .order_by(Change.created_at.desc(), Change.id.desc())
         .limit(1)
     )
+    if latest is None or not latest.response_source or latest.to_status != topic.status:
+        return None
+    return latest

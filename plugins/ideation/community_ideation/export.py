@@ -11,12 +11,12 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 
-from community.accounts.models import User
+from community.accounts.models import Role, User
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.topics.models import Post, Topic, Vote
@@ -44,33 +44,42 @@ FIELDS = [
 ]
 
 
-def _age_bucket(created_at: datetime | None, now: datetime) -> str:
-    if created_at is None:
-        return AGES[0]
-    if created_at.tzinfo is None and now.tzinfo is not None:
-        now = now.replace(tzinfo=None)
-    age = now - created_at
-    if age < timedelta(days=30):
-        return AGES[0]
-    if age <= timedelta(days=365):
-        return AGES[1]
-    return AGES[2]
-
-
 def rows(
-    space_ids: list[int], flow: Workflow, url_for_topic: Callable[[Topic], str]
+    space_ids: list[int], flow: Workflow, url_for_topic: Callable[[Any], str]
 ) -> Iterator[dict[str, Any]]:
     """One dict per idea of these spaces (oldest first); ``voters_languages`` is a dict of
     language → voters (``"unknown"`` when the member chose none)."""
     if not space_ids:
         return
     now = utcnow()
+    # Admins work for the company too.
+    employee_case = case((or_(User.is_staff.is_(True), User.role == Role.ADMIN), 1), else_=0)
+    age_case = case(
+        (User.created_at.is_(None), AGES[0]),
+        (User.created_at > now - timedelta(days=30), AGES[0]),
+        (User.created_at >= now - timedelta(days=365), AGES[1]),
+        else_=AGES[2],
+    )
     after = 0
     while True:
+        # Columns, not ORM objects (with their joined space and author): a third of the time.
         batch = list(
-            db.session.scalars(
-                visible_ideas(space_ids).where(Topic.id > after).order_by(Topic.id).limit(BATCH)
-            ).unique()
+            db.session.execute(
+                visible_ideas(space_ids)
+                .with_only_columns(
+                    Topic.id,
+                    Topic.title,
+                    Topic.slug,
+                    Topic.status,
+                    Topic.score,
+                    Topic.created_at,
+                    User.username,
+                )
+                .join(User, User.id == Topic.author_id)
+                .where(Topic.id > after)
+                .order_by(Topic.id)
+                .limit(BATCH)
+            )
         )
         if not batch:
             return
@@ -86,15 +95,17 @@ def rows(
         customers: Counter = Counter()
         ages: dict[int, Counter] = {i: Counter() for i in ids}
         languages: dict[int, Counter] = {i: Counter() for i in ids}
-        for topic_id, is_staff, locale, created_at in db.session.execute(
-            select(Post.topic_id, User.is_staff, User.locale, User.created_at)
+        # Counted by the database: a few rows per idea, not one per vote.
+        for topic_id, employee, locale, age, count in db.session.execute(
+            select(Post.topic_id, employee_case, User.locale, age_case, func.count())
             .join(Vote, Vote.post_id == Post.id)
             .join(User, User.id == Vote.user_id)
             .where(Post.topic_id.in_(ids), Post.is_opening.is_(True), Vote.value > 0)
+            .group_by(Post.topic_id, employee_case, User.locale, age_case)
         ):
-            (staff if is_staff else customers)[topic_id] += 1
-            ages[topic_id][_age_bucket(created_at, now)] += 1
-            languages[topic_id][locale or "unknown"] += 1
+            (staff if employee else customers)[topic_id] += count
+            ages[topic_id][age] += count
+            languages[topic_id][locale or "unknown"] += count
         for topic in batch:
             status = flow.status(topic.status)
             row: dict[str, Any] = {
@@ -105,7 +116,7 @@ def rows(
                 "status_name": status.name if status else (topic.status or ""),
                 "votes": topic.score,
                 "created_at": topic.created_at.isoformat() if topic.created_at else "",
-                "author": topic.author.username,
+                "author": topic.username,
             }
             for level in LEVELS:
                 row[f"importance_{level}"] = importance[topic.id][level]

@@ -57,7 +57,7 @@ def funnel(space_ids: list[int], flow: Workflow) -> list[FunnelRow]:
         ideas = visible_ideas(space_ids).subquery()
         rows = db.session.execute(select(ideas.c.status, func.count()).group_by(ideas.c.status))
         counts = dict(rows.all())
-    result = [FunnelRow(s.key, s.name, s.colour, counts.pop(s.key, 0)) for s in flow.statuses]
+    result = [FunnelRow(s.key, s.label, s.colour, counts.pop(s.key, 0)) for s in flow.statuses]
     if None in counts:  # ideas from before the workflow: they are new
         new = next((i for i, r in enumerate(result) if r.key == "new"), None)
         if new is not None:

@@ -101,23 +101,24 @@ def releases_statement() -> Any:
 
 
 def shipped_ideas(release: Release, user: Any = None) -> list[Topic]:
-    """The ideas ``release`` shipped that ``user`` may see (authors loaded), most voted first:
-    one query after the viewer's visible spaces."""
+    """The ideas ``release`` shipped that ``user`` may see, most voted first: one query after
+    the viewer's visible spaces."""
+    return list(db.session.scalars(shipped_statement(release, user)).unique())
+
+
+def shipped_statement(release: Release, user: Any = None) -> Any:
+    """The statement of :func:`shipped_ideas` (for a page of them)."""
     space_ids = visible_space_ids(user)
-    if not space_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Topic)
-            .join(ShippedIn, ShippedIn.topic_id == Topic.id)
-            .where(
-                ShippedIn.release_id == release.id,
-                Topic.kind == "idea",
-                Topic.space_id.in_(space_ids),
-                Topic.deleted_at.is_(None),
-                Topic.held_at.is_(None),
-                Topic.merged_into_id.is_(None),
-            )
-            .order_by(Topic.score.desc(), Topic.id)
-        ).unique()
+    return (
+        select(Topic)
+        .join(ShippedIn, ShippedIn.topic_id == Topic.id)
+        .where(
+            ShippedIn.release_id == release.id,
+            Topic.kind == "idea",
+            Topic.space_id.in_(space_ids),
+            Topic.deleted_at.is_(None),
+            Topic.held_at.is_(None),
+            Topic.merged_into_id.is_(None),
+        )
+        .order_by(Topic.score.desc(), Topic.id)
     )

@@ -119,3 +119,26 @@ def roadmap(
     if staff:
         notes = notes_for([t.id for _s, page in columns for t in page.items])
     return {"columns": columns, "notes": notes, "staff": staff, "workflow": flow}
+
+
+def index(user: Any) -> list[tuple[Any, dict[str, int]]]:
+    """The idea spaces ``user`` may see, each with how many of its own ideas are in each
+    column, by title: one query after the viewer's visible spaces."""
+    from sqlalchemy import func
+
+    spaces = all_spaces()
+    ids = [sid for sid in visible_space_ids(user) if spaces[sid].default_kind == "idea"]
+    if not ids:
+        return []
+    counts: dict[int, dict[str, int]] = {sid: {} for sid in ids}
+    rows = db.session.execute(
+        visible_ideas(ids)
+        .where(Topic.status.in_(COLUMNS))
+        .with_only_columns(Topic.space_id, Topic.status, func.count())
+        .group_by(Topic.space_id, Topic.status)
+    )
+    for space_id, status, number in rows:
+        counts[space_id][status] = number
+    return sorted(
+        ((spaces[sid], counts[sid]) for sid in ids), key=lambda pair: pair[0].title.lower()
+    )

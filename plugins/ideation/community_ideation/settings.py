@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from community.plugins import Setting, plugin_settings
-from community_ideation.workflow import DEFAULT_STATUSES, DEFAULT_TRANSITIONS, parse
+from community_ideation.workflow import (
+    DEFAULT_STATUSES,
+    DEFAULT_TRANSITIONS,
+    parse,
+    parse_statuses,
+    parse_transitions,
+)
 
 NAME = "ideation"
 
@@ -15,6 +22,27 @@ def _statuses_problem(value: str) -> str | None:
         parse(value, "")
     except ValueError as exc:
         return str(exc)
+    return None
+
+
+def _transitions_problem(value: str, earlier: dict) -> str | None:
+    # Checked against the statuses saved with it (the defaults while those are invalid).
+    try:
+        keys = {s.key for s in parse_statuses(earlier.get("statuses") or DEFAULT_STATUSES)}
+        parse_transitions(value, keys)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _response_problem(value: str, earlier: dict) -> str | None:
+    try:
+        keys = {s.key for s in parse_statuses(earlier.get("statuses") or DEFAULT_STATUSES)}
+    except ValueError:
+        return None
+    unknown = sorted({k.strip() for k in value.split(",") if k.strip()} - keys)
+    if unknown:
+        return _("There is no status %(key)s.", key=", ".join(unknown))
     return None
 
 
@@ -37,6 +65,7 @@ SETTINGS = [
         DEFAULT_TRANSITIONS,
         kind="textarea",
         max_length=4000,
+        validate=_transitions_problem,
         help=_l("One per line: from -> to, to. “* -> duplicate” allows it from every status."),
     ),
     Setting(
@@ -44,6 +73,8 @@ SETTINGS = [
         _l("Statuses that need an official response"),
         "declined, shipped, duplicate",
         max_length=400,
+        validate=_response_problem,
+        help=_l("Their keys, separated by commas."),
     ),
     Setting(
         "vote_budget",

@@ -24,6 +24,8 @@ def team_space_ids(user: Any) -> frozenset[int]:
     team of a space they are inside. One query per request and user."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return frozenset()
+    if not user.is_confirmed:  # as core asks of staff and moderators before any write
+        return frozenset()
     cache = g.setdefault(CACHE, {})
     if user.id not in cache:
         own = set(
@@ -94,3 +96,24 @@ def remove_member(actor: Any, space: Any, user: Any) -> bool:
     g.pop(CACHE, None)
     audit(actor, "ideation.team_remove", user, before={"space": space.title, "team": True})
     return True
+
+
+def members_with_users(space: Any) -> list[Any]:
+    """The space's own product team (active members), by username, in one query."""
+    from community.accounts.models import User
+
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ProductTeam, ProductTeam.user_id == User.id)
+            .where(ProductTeam.space_id == space.id, User.active.is_(True))
+            .order_by(User.username)
+        )
+    )
+
+
+def may_manage(user: Any, space: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_admin or can("space.moderate", space, user))
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 
 from community.extensions import db
 from community.topics.models import Post, Topic, Vote
@@ -32,7 +32,7 @@ def active_votes(user_id: int, space_id: int, closed: frozenset[str]) -> int:
                 Topic.space_id == space_id,
                 Topic.deleted_at.is_(None),
                 Topic.merged_into_id.is_(None),
-                Topic.status.not_in(closed) if closed else True,
+                or_(Topic.status.is_(None), Topic.status.not_in(closed)) if closed else true(),
             )
         )
         or 0
@@ -51,7 +51,7 @@ def vote_gate(user: Any, post: Any, value: int) -> str | None:
     flow = current_workflow()
     status = flow.status(post.topic.status)
     if status is not None and status.closed:
-        return _("Voting on this idea is closed: it is %(status)s.", status=status.name)
+        return _("Voting on this idea is closed: it is %(status)s.", status=status.label)
     budget = int(settings()["vote_budget"] or 0)
     if budget and value > 0 and existing is None:
         used = active_votes(user.id, post.topic.space_id, flow.closed_keys)

@@ -20,6 +20,7 @@ from community_ideation import releases
 bp = Blueprint("ideation_releases", __name__, url_prefix="/releases")
 
 PER_PAGE = 30
+IDEAS_PER_PAGE = 50
 
 
 def _strip(value):
@@ -86,7 +87,7 @@ def release(slug: str):
     found = releases.by_slug(slug)
     if found is None:
         abort(404)
-    ideas = releases.shipped_ideas(found)
+    page = paginate(releases.shipped_statement(found), IDEAS_PER_PAGE)
     return render_template(
-        "ideation/releases_show.html", release=found, ideas=ideas, format_date=format_date
+        "ideation/releases_show.html", release=found, page=page, format_date=format_date
     )

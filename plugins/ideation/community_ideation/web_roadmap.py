@@ -24,6 +24,17 @@ def roadmap_url(space, sort: str, column: str | None = None, number: int = 1) ->
     return url_for("ideation_roadmap.space", **args)
 
 
+@bp.route("/")
+def index():
+    """The roadmaps of the idea spaces the visitor may see."""
+    return render_template(
+        "ideation/roadmap_index.html",
+        spaces=roadmap.index(current_user._get_current_object()),
+        flow=roadmap.current_workflow(),
+        columns=roadmap.COLUMNS,
+    )
+
+
 @bp.route("/<space_slug>")
 def space(space_slug: str):
     found = roadmap.space_by_slug(space_slug)

@@ -4,7 +4,9 @@ When the ``webhook_url`` setting is set, :func:`queue_event` writes a :class:`De
 (the exact JSON body, kept until the receiver took it) and queues :func:`deliver`, which POSTs
 it from the worker and is retried while the receiver fails. Nothing is lost: a delivery that
 used up its retries stays ``failed`` with its attempts and last error, and
-:func:`resend_failed` queues those again.
+:func:`resend_failed` queues those again. A row left "pending" because the task queue was
+down when it was written is queued again by :func:`resend` (``community ideation resend``)
+once it is older than :data:`STALE_AFTER`.
 
 Only ideas of public spaces (those an anonymous visitor may see) are sent: the receiver is
 outside the community, and an idea of a members-only or private space must not leak there.
@@ -20,9 +22,10 @@ The request::
     {"id": "...", "event": "idea.status_changed", "occurred_at": "2026-11-24T10:00:00+00:00",
      "idea": {"id": 12, "title": "...", "url": "/t/12/dark-mode", "space": "ideas",
               "status": "planned", "status_name": "Planned", "votes": 7, "author": "ann"},
-     "previous_status": "new"}
+     "previous_status": "new", "response": "We plan it for the spring release."}
 
-``previous_status`` is only in ``idea.status_changed`` bodies. A receiver checks the signature
+``previous_status`` and ``response`` (the official response, Markdown, possibly empty) are
+only in ``idea.status_changed`` bodies. A receiver checks the signature
 with :func:`verify` (or the same three lines in its own language) on the raw body, before
 parsing it, and ignores a delivery id it has already seen (a delivery may arrive twice when
 the answer to the first attempt was lost). Any 2xx answer means "taken".
@@ -37,11 +40,13 @@ import logging
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from community.accounts.models import AnonymousUser
 from community.dbtypes import utcnow
@@ -61,6 +66,10 @@ RETRY_DELAY = 60  # ...this many seconds later each time
 MAX_ATTEMPTS = RETRIES + 1  # after that many failed attempts a delivery is "failed"
 TIMEOUT = 10  # seconds for the receiver to answer
 USER_AGENT = "Community-Ideation-Webhook/1"
+# A delivery still "pending" this long after it was written is not waiting for a retry any
+# more (its retries and their timeouts take under ten minutes): the worker never got it.
+STALE_AFTER = timedelta(seconds=RETRIES * RETRY_DELAY + MAX_ATTEMPTS * TIMEOUT + 300)
+RESEND_CHUNK = 500
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -89,7 +98,9 @@ def _topic_path(topic: Any) -> str:
     return adapter.build("topics.topic", {"topic_id": topic.id, "slug": topic.slug})
 
 
-def _payload(event: str, topic: Any, previous_status: str | None, conf: dict) -> dict:
+def _payload(
+    event: str, topic: Any, previous_status: str | None, conf: dict, response: str = ""
+) -> dict:
     status_name = topic.status
     try:
         found = parse(conf.get("statuses") or "", "").status(topic.status)
@@ -114,10 +125,13 @@ def _payload(event: str, topic: Any, previous_status: str | None, conf: dict) ->
     }
     if event == "idea.status_changed":
         payload["previous_status"] = previous_status
+        payload["response"] = response
     return payload
 
 
-def queue_event(event: str, topic: Any, previous_status: str | None = None) -> int | None:
+def queue_event(
+    event: str, topic: Any, previous_status: str | None = None, response: str = ""
+) -> int | None:
     """Record a delivery of ``event`` ("idea.created" or "idea.status_changed") about the idea
     ``topic`` and queue it; the row id, or None when nothing is sent (no webhook address, the
     plugin disabled, not an idea, or an idea outside the public spaces). Call it after the
@@ -133,7 +147,7 @@ def queue_event(event: str, topic: Any, previous_status: str | None = None) -> i
         return None
     if not _is_public(topic):
         return None
-    payload = _payload(event, topic, previous_status, conf)
+    payload = _payload(event, topic, previous_status, conf, response)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     # On a connection of its own, as core's notification events: the caller's objects stay
     # loaded and its transaction is not committed behind its back.
@@ -221,16 +235,64 @@ def deliver(delivery_id: int) -> None:
         raise RuntimeError(f"webhook delivery {delivery_id} failed: {error}")
 
 
+def _to_resend(stale_after: timedelta | None) -> Any:
+    wanted = Delivery.state == "failed"
+    if stale_after is None:
+        return wanted
+    stale = and_(Delivery.state == "pending", Delivery.created_at < utcnow() - stale_after)
+    return or_(wanted, stale)
+
+
+def resendable(stale_after: timedelta | None = STALE_AFTER) -> list[int]:
+    """The deliveries to queue again, oldest first: those that used up their retries (or were
+    refused) and, with ``stale_after``, those still "pending" that were written longer ago
+    than that (the queue was down when they were written, or lost them): a pending delivery
+    whose retries are still running is never that old, see :data:`STALE_AFTER`."""
+    statement = select(Delivery.id).where(_to_resend(stale_after)).order_by(Delivery.id)
+    return list(db.session.scalars(statement))
+
+
+def requeue(
+    ids: Sequence[int],
+    stale_after: timedelta | None = STALE_AFTER,
+    progress: Callable[[int], Any] | None = None,
+) -> int:
+    """Queue the deliveries ``ids`` (from :func:`resendable`) again, each with a fresh set of
+    attempts; a row that was sent or changed meanwhile is left alone. ``progress(n)`` is
+    called as rows are queued. Returns how many were queued; raises when the queue is down
+    (the rows left are found again by the next call). A stale row queued again keeps its
+    ``created_at``: calling this twice within :data:`STALE_AFTER` may queue it twice, which
+    is harmless (:func:`deliver` skips a sent delivery; receivers deduplicate by its id)."""
+    queued = 0
+    for start in range(0, len(ids), RESEND_CHUNK):
+        chunk = list(ids[start : start + RESEND_CHUNK])
+        # Only rows still as they were (a worker may have sent one meanwhile) are reset.
+        chunk = list(
+            db.session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(chunk), _to_resend(stale_after))
+                .values(state="pending", attempts=0)
+                .returning(Delivery.id)
+            )
+        )
+        db.session.commit()
+        for delivery_id in chunk:
+            enqueue(deliver, delivery_id)
+            queued += 1
+            if progress is not None:
+                progress(1)
+    return queued
+
+
+def resend(
+    stale_after: timedelta | None = STALE_AFTER, progress: Callable[[int], Any] | None = None
+) -> int:
+    """Queue again the failed deliveries and the stale pending ones (``community ideation
+    resend``). Returns how many were queued."""
+    return requeue(resendable(stale_after), stale_after, progress)
+
+
 def resend_failed() -> int:
     """Queue again every delivery that used up its retries (or was refused); they get a
     fresh set of attempts. Returns how many were queued."""
-    ids = list(db.session.scalars(select(Delivery.id).where(Delivery.state == "failed")))
-    if not ids:
-        return 0
-    db.session.execute(
-        update(Delivery).where(Delivery.id.in_(ids)).values(state="pending", attempts=0)
-    )
-    db.session.commit()
-    for delivery_id in ids:
-        enqueue(deliver, delivery_id)
-    return len(ids)
+    return requeue(resendable(None), None)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask_babel import gettext as _
+
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -40,6 +42,12 @@ class Status:
     name: str
     colour: str
     closed: bool
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the default statuses' names are translated;
+        names an administrator typed are shown as typed."""
+        return _(self.name)
 
 
 @dataclass(frozen=True)
@@ -70,23 +78,25 @@ def parse_statuses(text: str) -> tuple[Status, ...]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 4:
-            raise ValueError(f"Line {number}: write “key | Name | #colour | open or closed”.")
+            raise ValueError(
+                _("Line %(n)d: write “key | Name | #colour | open or closed”.", n=number)
+            )
         key, name, colour, state = parts
         if not KEY_RE.fullmatch(key):
             raise ValueError(
-                f"Line {number}: the key is a lowercase word of letters, digits and _."
+                _("Line %(n)d: the key is a lowercase word of letters, digits and _.", n=number)
             )
         if not name or len(name) > 40:
-            raise ValueError(f"Line {number}: the name has 1 to 40 characters.")
+            raise ValueError(_("Line %(n)d: the name has 1 to 40 characters.", n=number))
         if not COLOUR_RE.fullmatch(colour):
-            raise ValueError(f"Line {number}: the colour is written like #1d5bb8.")
+            raise ValueError(_("Line %(n)d: the colour is written like #1d5bb8.", n=number))
         if state not in ("open", "closed"):
-            raise ValueError(f"Line {number}: the last part is “open” or “closed”.")
+            raise ValueError(_("Line %(n)d: the last part is “open” or “closed”.", n=number))
         if any(s.key == key for s in statuses):
-            raise ValueError(f"Line {number}: the key {key} is there twice.")
+            raise ValueError(_("Line %(n)d: the key %(key)s is there twice.", n=number, key=key))
         statuses.append(Status(key, name, colour.lower(), state == "closed"))
     if not statuses:
-        raise ValueError("Give at least one status.")
+        raise ValueError(_("Give at least one status."))
     return tuple(statuses)
 
 
@@ -99,12 +109,12 @@ def parse_transitions(text: str, keys: set[str]) -> frozenset[tuple[str, str]]:
         source, arrow, targets = line.partition("->")
         source = source.strip()
         if not arrow or not targets.strip():
-            raise ValueError(f"Line {number}: write “from -> to, to”.")
+            raise ValueError(_("Line %(n)d: write “from -> to, to”.", n=number))
         if source != "*" and source not in keys:
-            raise ValueError(f"Line {number}: there is no status {source}.")
+            raise ValueError(_("Line %(n)d: there is no status %(key)s.", n=number, key=source))
         for target in (t.strip() for t in targets.split(",")):
             if target not in keys:
-                raise ValueError(f"Line {number}: there is no status {target}.")
+                raise ValueError(_("Line %(n)d: there is no status %(key)s.", n=number, key=target))
             if target != source:
                 moves.add((source, target))
     return frozenset(moves)

@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from community_ideation import export, insight, models, roadmap
+from community_ideation import export, insight, roadmap
 from community_ideation.models import Change, Importance, ProductTeam
 from sqlalchemy import update
 
@@ -22,14 +22,8 @@ from community.topics.queries import opening_post
 from community.topics.services import cast_vote, set_idea_status
 
 
-def make_tables():
-    tables = [m.__table__ for m in vars(models).values() if hasattr(m, "__table__")]
-    models.Base.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.fixture
 def site(enable_plugin, create_user, create_space):
-    make_tables()
     enable_plugin("ideation")
     people = {
         "admin": create_user("admin", role="admin"),

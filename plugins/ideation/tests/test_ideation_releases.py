@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from community_ideation import models, releases
+from community_ideation import releases
 from community_ideation.models import Release, ShippedIn
 from sqlalchemy import func, select
 
@@ -14,14 +14,8 @@ from community.errors import Refused
 from community.extensions import db
 
 
-def make_tables():
-    tables = [m.__table__ for m in vars(models).values() if hasattr(m, "__table__")]
-    models.Base.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.fixture
 def site(enable_plugin, create_user, create_space):
-    make_tables()
     enable_plugin("ideation")
     return {
         "admin": create_user("admin", role="admin"),
@@ -167,3 +161,17 @@ def test_release_page_query_count_is_flat(client, site, create_topic, create_use
         author = create_user(f"writer{n}")
         releases.ship_in(create_topic(author, site["ideas"], kind="idea"), release)
     assert measure() == few
+
+
+def test_a_release_page_is_paginated(client, site, create_topic, monkeypatch):
+    from community_ideation import web_releases
+
+    monkeypatch.setattr(web_releases, "IDEAS_PER_PAGE", 2)
+    release = releases.create_release(site["admin"], "Big one", date(2026, 1, 5))
+    for _ in range(3):
+        releases.ship_in(create_topic(site["author"], site["ideas"], kind="idea"), release)
+    first = client.get(f"/releases/{release.slug}").get_data(as_text=True)
+    assert first.count('class="ideation-idea"') == 2 and "page=2" in first
+    second = client.get(f"/releases/{release.slug}?page=2").get_data(as_text=True)
+    assert second.count('class="ideation-idea"') == 1
+    assert client.get(f"/releases/{release.slug}?page=3").status_code == 404

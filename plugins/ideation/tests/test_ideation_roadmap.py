@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from community_ideation import models, roadmap
+from community_ideation import roadmap
 from community_ideation.models import ProductTeam, StaffNote
 from sqlalchemy import update
 
@@ -16,15 +16,8 @@ from community.topics.models import Topic
 from community.topics.services import set_idea_status
 
 
-def make_tables():
-    """No migration yet: the plugin's tables come from its models."""
-    tables = [m.__table__ for m in vars(models).values() if hasattr(m, "__table__")]
-    models.Base.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.fixture
 def site(enable_plugin, create_user, create_space):
-    make_tables()
     enable_plugin("ideation")
     people = {
         "staff": create_user("boss", staff=True),
@@ -129,6 +122,7 @@ def test_a_workflow_without_a_key_has_no_column(client, site, create_topic):
     values["statuses"] = "new | New | #5b6472 | open\nplanned | Planned | #1d5bb8 | open\n"
     values["statuses"] += "done | Done | #18673a | closed"
     values["transitions"] = "new -> planned\nplanned -> done"
+    values["response_required"] = "done"
     assert save_plugin_settings("ideation", values) == {}
     body = text(client.get("/roadmap/ideas"))
     assert 'id="ideation-col-planned"' in body

@@ -145,18 +145,22 @@ def test_a_new_idea_is_delivered_signed(world, receiver, create_topic, run_tasks
     assert row.sent_at is not None
 
 
-def test_a_status_change_carries_the_previous_status(world, receiver, create_topic, run_tasks):
+def test_a_status_change_carries_the_previous_status_and_the_response(
+    world, receiver, create_topic, create_user, run_tasks
+):
+    from community_ideation import changes
+
     r = receiver()
     idea = create_topic(world["member"], world["ideas"], kind="idea", title="Dark mode")
     configure(r.url)
-    idea.status = "planned"
-    db.session.commit()
-    webhook.queue_event("idea.status_changed", idea, previous_status="new")
+    run_tasks()
+    changes.change_status(create_user("staffer", staff=True), idea, "planned", "For **spring**")
     run_tasks()
     body = json.loads(r.received[-1]["body"])
     assert body["event"] == "idea.status_changed"
     assert (body["idea"]["status"], body["idea"]["status_name"]) == ("planned", "Planned")
     assert body["previous_status"] == "new"
+    assert body["response"] == "For **spring**"
 
 
 def test_a_failing_receiver_gets_retries(world, receiver, create_topic, run_tasks, later):

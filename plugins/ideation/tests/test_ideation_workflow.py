@@ -32,3 +32,28 @@ def test_the_default_workflow():
 def test_bad_settings_say_what_is_wrong(statuses, transitions, message):
     with pytest.raises(ValueError, match=message):
         parse(statuses, transitions)
+
+
+def test_the_admin_page_checks_moves_and_responses_against_the_statuses_saved_with_them(
+    enable_plugin, create_user, client
+):
+    from community.plugins.settings import plugin_settings
+
+    enable_plugin("ideation")
+    create_user("admin", role="admin")
+    client.login("admin")
+    form = dict(plugin_settings("ideation"))
+    form["statuses"] = "idea | Idea | #123456 | open\ndone | Done | #654321 | closed"
+    form["transitions"] = "idea -> done, planned"
+    refused = client.submit("/admin/plugins/ideation", form)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Line 1: there is no status planned." in page
+    assert "idea -&gt; done, planned" in page  # what was typed stays
+    form["transitions"] = "idea -> done"
+    form["response_required"] = "done, shipped"
+    refused = client.submit("/admin/plugins/ideation", form)
+    assert "There is no status shipped." in refused.get_data(as_text=True)
+    form["response_required"] = "done"
+    assert client.submit("/admin/plugins/ideation", form).status_code == 302
+    assert plugin_settings("ideation")["transitions"] == "idea -> done"
