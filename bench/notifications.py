@@ -39,6 +39,7 @@ from bench.search import (  # noqa: E402
     cpu_seconds,
     fmt_ms,
     log,
+    machine_line,
     machine_summary,
     percentile,
     plain_html,
@@ -692,9 +693,7 @@ def report(results: dict[str, Any]) -> str:
     lines += [f"{name:<{width}}  {value:>{value_width}}  {note}" for name, value, note in rows]
     lines += [
         "",
-        f"machine: {machine['cpus']} CPUs · load average {machine['load_before']:.1f} at the "
-        f"start, {machine['load_after']:.1f} at the end · this process was on a CPU "
-        f"{machine['cpu_share']:.0%} of its {machine['seconds']:.0f} s",
+        machine_line(machine),
     ]
     return "\n".join(lines)
 

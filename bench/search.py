@@ -138,6 +138,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_line(machine: dict) -> str:
+    """The report's "machine" line from :func:`machine_summary`'s dict."""
+    return (
+        f"machine: {machine['cpus']} CPUs · load average {machine['load_before']:.1f} at the "
+        f"start, {machine['load_after']:.1f} at the end · this process was on a CPU "
+        f"{machine['cpu_share']:.0%} of its {machine['seconds']:.0f} s"
+    )
+
+
 def machine_summary(load_before: float, cpu_start: float, measure_start: float) -> dict:
     """The machine's share of a run, for the report's "machine" line: CPUs, load average
     before and now, wall seconds since ``measure_start`` and the share of them on a CPU."""
