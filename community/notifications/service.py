@@ -659,7 +659,14 @@ def mark_topic_read(user: Any, topic: Topic) -> None:
             .values(read_at=now)
         )
         touched += result.rowcount  # type: ignore[attr-defined]
-    db.session.commit()
+    # Only notifications changed, and the statements kept any loaded ones up to date: the
+    # page's topic and user need not be read again after the commit.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     if touched:
         g.pop("unread_notifications", None)
 
