@@ -188,6 +188,7 @@ def site_env(args: argparse.Namespace, workdir: str, url: str) -> dict[str, str]
             "COMMUNITY_TASKS_URL": "sqlite:///" + os.path.join(workdir, "tasks.db"),
             "COMMUNITY_RATELIMIT_ENABLED": "false",
             "COMMUNITY_MAIL_BACKEND": "memory",
+            "COMMUNITY_SEARCH_BACKEND": args.search_backend,
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         }
     )
@@ -276,6 +277,131 @@ def reindex(env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def upgrade(env: dict[str, str], code: Path = ROOT) -> float:
+    """``community db upgrade`` with the code under test, as a deployment runs it."""
+    t0 = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "community", "db", "upgrade"],
+        check=True,
+        cwd=code,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - t0
+
+
+# --- before and after -----------------------------------------------------------------------
+
+
+def start_before(
+    args: argparse.Namespace, workdir: str, url: str, env: dict[str, str], port: int
+) -> tuple[subprocess.Popen, dict[str, str]]:
+    """The site at ``--compare REF`` (a git worktree), on its own copy of the SQLite file
+    upgraded by that code, sharing the search index of the site under test."""
+    tree = os.path.join(workdir, "before")
+    subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", tree, args.compare],  # noqa: S607
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    path = os.path.join(workdir, "before.db")
+    shutil.copyfile(args.sqlite, path)  # as generated: not upgraded by this checkout
+    before_env = dict(env)
+    before_env.update(
+        {
+            "COMMUNITY_DATABASE_URL": "sqlite:///" + path,
+            "COMMUNITY_INSTANCE_PATH": os.path.join(workdir, "before-instance"),
+            "COMMUNITY_SEARCH_WHOOSH_PATH": os.path.join(
+                env["COMMUNITY_INSTANCE_PATH"], "search", "whoosh"
+            ),
+            "COMMUNITY_TASKS_URL": "sqlite:///" + os.path.join(workdir, "before-tasks.db"),
+            "PYTHONPATH": tree,
+        }
+    )
+    log(f"before ({args.compare}): db upgrade {upgrade(before_env, Path(tree)):.1f} s")
+    argv = [sys.executable, "-m", "community", "serve", "--host", HOST, "--port", str(port)]
+    argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
+    proc = subprocess.Popen(  # noqa: S603
+        argv, env=before_env, cwd=tree, stdout=subprocess.DEVNULL,
+        stderr=open_log(before_env, "site"),
+    )  # fmt: skip
+    wait_ready(port, "/", proc)
+    return proc, before_env
+
+
+def remove_worktree(workdir: str) -> None:
+    tree = os.path.join(workdir, "before")
+    if os.path.isdir(tree):
+        subprocess.run(  # noqa: S603
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", tree],  # noqa: S607
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+def compare_report(results: dict[str, Any]) -> str:
+    lines = [
+        f"Before ({results['compare']}) and after (this checkout), in one run: "
+        f"{results['database']} · gunicorn {results['workers']} workers × {results['threads']} "
+        f"threads · {results['concurrency']} connections from {results['load']} · "
+        f"{results['seconds']:g} s a page, single client {results['single_seconds']:g} s",
+        "",
+    ]
+    header = ("page", "who", "req/s before", "after", "×", "1-client p50 before", "after",
+              "p99 before", "after")  # fmt: skip
+    rows = []
+    for row in results["compared"]:
+        b, a = row["before"], row["after"]
+        rows.append(
+            (
+                row["page"],
+                row["who"],
+                fmt(b["loaded"]["rps"], 0),
+                fmt(a["loaded"]["rps"], 0),
+                f"{a['loaded']['rps'] / b['loaded']['rps']:.1f}" if b["loaded"]["rps"] else "",
+                fmt(b["single"]["p50_ms"]),
+                fmt(a["single"]["p50_ms"]),
+                fmt(b["single"]["p99_ms"]),
+                fmt(a["single"]["p99_ms"]),
+            )  # fmt: skip
+        )
+    lines += table(header, rows)
+    lines += ["", machine_line(results["machine"])]
+    return "\n".join(lines)
+
+
+def compare(
+    args: argparse.Namespace,
+    pool: Any,
+    procs: int,
+    targets: dict[str, Any],
+    ports: dict,
+    cookies: dict,
+) -> list[dict[str, Any]]:
+    """Each page on the site before, then after, back to back (the same minute of the
+    machine's life for both)."""
+    rows = []
+    for who in ("anonymous", "member"):
+        for _key, name, path in [p for p in pages(targets) if p[0] in args.pages]:
+            row: dict[str, Any] = {"page": name, "who": who, "path": path}
+            for side in ("before", "after"):
+                spec = {"kind": "read", "port": ports[side], "path": path,
+                        "cookies": cookies[side] if who == "member" else None}  # fmt: skip
+                status = Client(ports[side], spec["cookies"]).request("GET", path)[0]
+                if status != 200:
+                    log(f"{name} ({side}, {who}): {status}")
+                row[side] = measure(pool, spec, args, procs)
+            log(
+                f"{name} ({who}): {row['before']['loaded']['rps']:.0f} → "
+                f"{row['after']['loaded']['rps']:.0f} req/s"
+            )
+            rows.append(row)
+    return rows
+
+
 def engine_for(url: str) -> Any:
     from sqlalchemy import create_engine
 
@@ -347,19 +473,29 @@ def pick_targets(url: str, voters: int) -> dict[str, Any]:
     }
 
 
-def pages(targets: dict[str, Any]) -> list[tuple[str, str]]:
+PAGE_KEYS = ("home", "space", "deep", "question", "ideas", "profile", "search")
+
+
+def pages(targets: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, name, path) of each measured page; ``--pages`` chooses among the keys."""
     q = targets["question"]
     space, deep = targets["space"], targets["deep_page"]
     ideas = urlencode({"filter": "ideas", "sort": "votes"})
     return [
-        ("home", "/"),
-        ("space page 1", f"/s/{space}"),
-        (f"space page {deep}", f"/s/{space}?page={deep}"),
-        (f"question ({q['answers']} answers)", f"/t/{q['id']}/{q['slug']}"),
-        ("ideas by votes", f"/s/{targets['ideas']}?{ideas}"),
-        ("profile", f"/u/{targets['profile']}"),
-        ("search", "/search?" + urlencode({"q": SEARCH_QUERY})),
+        ("home", "home", "/"),
+        ("space", "space page 1", f"/s/{space}"),
+        ("deep", f"space page {deep:,}", f"/s/{space}?page={deep}"),
+        ("question", f"question ({q['answers']} answers)", f"/t/{q['id']}/{q['slug']}"),
+        ("ideas", "ideas by votes", f"/s/{targets['ideas']}?{ideas}"),
+        ("profile", "profile", f"/u/{targets['profile']}"),
+        ("search", "search", "/search?" + urlencode({"q": SEARCH_QUERY})),
     ]
+
+
+def floor_size(page_bytes: int) -> int:
+    """The floor's page size for a page: rounded to 8 KiB (at least 4 KiB), so that a few
+    floor runs cover every page and each page is compared with a page of its own size."""
+    return max(4096, round(page_bytes / 8192) * 8192)
 
 
 # --- HTTP client --------------------------------------------------------------------------
@@ -512,13 +648,71 @@ def run_load(
     }
 
 
+WRK_DURATION_RE = re.compile(r"^\s*(\d+)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output: str, seconds: float) -> dict[str, Any]:
+    """wrk's report (with ``--latency``) as :func:`run_load`'s dict."""
+    percentiles = {
+        int(m.group(1)): float(m.group(2)) * WRK_UNITS[m.group(3)]
+        for m in WRK_DURATION_RE.finditer(output)
+    }
+    requests = re.search(r"^\s*(\d+) requests in", output, re.M)
+    rate = re.search(r"^Requests/sec:\s*([\d.]+)", output, re.M)
+    if not (requests and rate and 50 in percentiles and 99 in percentiles):
+        raise RuntimeError(f"could not read wrk's report:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    failed: dict[str, int] = {}
+    if bad:
+        failed["non-2xx/3xx"] = int(bad.group(1))
+    if sockets:
+        names = ("connect", "read", "write", "timeout")
+        for name, value in zip(names, sockets.groups(), strict=True):
+            if int(value):
+                failed[name] = int(value)
+    return {
+        "requests": int(requests.group(1)),
+        "rps": float(rate.group(1)),
+        "p50_ms": percentiles[50],
+        "p99_ms": percentiles[99],
+        "errors": sum(failed.values()),
+        "statuses": {},
+        "error_statuses": failed,
+    }
+
+
+def run_wrk(spec: dict[str, Any], concurrency: int, seconds: float) -> dict[str, Any]:
+    """``concurrency`` keep-alive connections from wrk (C, one thread per 32 connections: it
+    takes a fraction of a core where the Python generator takes one) for ``seconds``."""
+    threads = max(1, min(concurrency // 32 + 1, concurrency))
+    argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
+    argv += ["--latency", "--timeout", "30s"]
+    if spec.get("cookies"):
+        argv += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in spec["cookies"].items())]
+    argv.append(f"http://{HOST}:{spec['port']}{spec['path']}")
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603
+    return parse_wrk(done.stdout, seconds)
+
+
 def measure(
     pool: Any, spec: dict[str, Any], args: argparse.Namespace, procs: int
 ) -> dict[str, Any]:
+    """Warm-up, ``--concurrency`` connections, then a single one. Reads go through wrk when
+    ``--load`` says so; the write mix (a new answer each time) always through Python."""
+
+    def load(concurrency: int, seconds: float, processes: int) -> dict[str, Any]:
+        if spec["kind"] == "read" and args.load == "wrk":
+            return run_wrk(spec, concurrency, seconds)
+        return run_load(pool, spec, concurrency, seconds, processes)
+
     if args.warmup > 0:
-        run_load(pool, spec, args.concurrency, args.warmup, procs)
-    loaded = run_load(pool, spec, args.concurrency, args.seconds, procs)
-    single = run_load(pool, spec, 1, args.single_seconds, 1) if args.single_seconds > 0 else None
+        load(args.concurrency, args.warmup, procs)
+    loaded = load(args.concurrency, args.seconds, procs)
+    single = load(1, args.single_seconds, 1) if args.single_seconds > 0 else None
     return {"loaded": loaded, "single": single}
 
 
@@ -618,13 +812,18 @@ def fmt(value: float, digits: int = 1) -> str:
 
 
 def report(results: dict[str, Any]) -> str:
-    floor = results["floor"]
+    floors = results["floors"]
+    generator = {"wrk": "wrk", "python": "the Python load generator"}[results["load"]]
     lines = [
         f"HTTP: {results['database']} · gunicorn {results['workers']} workers × "
-        f"{results['threads']} threads · {results['concurrency']} connections · "
-        f"{results['seconds']:g} s a page ({results['single_seconds']:g} s single client)",
-        f"floor: bare Flask + Jinja, {floor['bytes']:,} bytes: "
-        f"{fmt(floor['loaded']['rps'], 0)} req/s, p50 {fmt(floor['loaded']['p50_ms'])} ms",
+        f"{results['threads']} threads · {results['concurrency']} connections from "
+        f"{generator} · {results['seconds']:g} s a page ({results['single_seconds']:g} s "
+        "single client)",
+        "floor: bare Flask + Jinja, no database, a page of each size: "
+        + ", ".join(
+            f"{int(size) // 1024} KiB {fmt(f['loaded']['rps'], 0)} req/s"
+            for size, f in sorted(floors.items(), key=lambda kv: int(kv[0]))
+        ),
         "",
     ]
     header = (
@@ -636,6 +835,7 @@ def report(results: dict[str, Any]) -> str:
         "p50 ms",
         "p99 ms",
         "errors",
+        "1-client p50",
         "1-client p99",
     )
     rows = []
@@ -647,11 +847,12 @@ def report(results: dict[str, Any]) -> str:
                 row["who"],
                 fmt(row["bytes"] / 1024, 0) if row["bytes"] else "",
                 fmt(loaded["rps"], 0),
-                f"{loaded['rps'] / floor['loaded']['rps']:.1%}",
+                f"{loaded['rps'] / row['floor_rps']:.1%}" if row["floor_rps"] else "",
                 fmt(loaded["p50_ms"]),
                 fmt(loaded["p99_ms"]),
                 str(loaded["errors"])
                 + (f" {loaded['error_statuses']}" if loaded["errors"] else ""),
+                fmt(single["p50_ms"]) if single else "",
                 fmt(single["p99_ms"]) if single else "",
             )
         )
@@ -674,11 +875,12 @@ def report(results: dict[str, Any]) -> str:
             f"{check['score_after']}, {check['vote_rows']} up-vote rows: {verdict}"
         )
     machine = results["machine"]
+    share = results["load_generator_cpu_s"] / machine["seconds"]
     lines += [
         "",
         machine_line(machine),
-        f"load generator (Python, on the same machine): {results['load_generator_cpu_s']:.0f} "
-        f"CPU-seconds, {results['load_generator_cpu_s'] / machine['seconds']:.2f} CPUs on average",
+        f"load generator ({generator}, on the same machine): "
+        f"{results['load_generator_cpu_s']:.0f} CPU-seconds, {share:.2f} CPUs on average",
     ]
     return "\n".join(lines)
 
@@ -720,12 +922,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the site's instance folder, kept: its search index is built once and reused "
         "(for the same database)",
     )
+    parser.add_argument(
+        "--search-backend",
+        choices=["whoosh", "postgresql"],
+        default="whoosh",
+        help="the site's SEARCH_BACKEND (postgresql needs a PostgreSQL --database-url)",
+    )
+    parser.add_argument(
+        "--load",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="what sends the reads: wrk (Debian's package) or Python; auto: wrk when installed",
+    )
+    parser.add_argument(
+        "--pages",
+        default=",".join(PAGE_KEYS),
+        help=f"the pages to measure, of {','.join(PAGE_KEYS)} (default: all)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="REF",
+        help="measure the pages on the code at git REF too (before) and on this checkout "
+        "(after), page by page in one run; each on its own copy of the --sqlite file, "
+        "upgraded by its own `community db upgrade`",
+    )
     parser.add_argument("--no-reindex", action="store_true", help="skip the search reindex")
     parser.add_argument("--no-writes", action="store_true", help="skip the write mix")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the report")
     parser.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
     args = parser.parse_args(argv)
+    args.pages = [key.strip() for key in args.pages.split(",") if key.strip()]
+    unknown = set(args.pages) - set(PAGE_KEYS)
+    if unknown:
+        parser.error(f"--pages: no page {', '.join(sorted(unknown))} (use {', '.join(PAGE_KEYS)})")
+    if args.compare and not args.sqlite:
+        parser.error("--compare needs --sqlite FILE")
+    if args.load == "auto":
+        args.load = "wrk" if shutil.which("wrk") else "python"
+    elif args.load == "wrk" and not shutil.which("wrk"):
+        parser.error("--load wrk: wrk is not installed (apt-get install wrk)")
     if args.single_seconds is None:
         args.single_seconds = args.seconds / 2
     if args.workers < 1 or args.concurrency < 1 or args.seconds <= 0:
@@ -742,6 +978,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = database_url(args, workdir)
         env = site_env(args, workdir, url)
+        log(f"db upgrade: {upgrade(env):.1f} s")
         index = os.path.join(env["COMMUNITY_INSTANCE_PATH"], "search")
         if args.no_reindex or (args.instance and os.path.isdir(index)):
             log("search index: not rebuilt")
@@ -752,36 +989,60 @@ def main(argv: list[str] | None = None) -> int:
         site_port, floor_port = free_port(), free_port()
         log(f"site on {HOST}:{site_port}, floor on {HOST}:{floor_port}, in {workdir}")
         site = start_site(args, env, site_port)
-        floor = start_floor(args, workdir, floor_port)
         member = log_in(site_port, targets["member"])
-
         procs = os.cpu_count() or 1
         pool = multiprocessing.get_context("fork").Pool(procs)
         measure_start = time.perf_counter()
         cpu_start = cpu_seconds()
+        if args.compare:
+            before_port = free_port()
+            before, _ = start_before(args, workdir, url, env, before_port)
+            try:
+                ports = {"before": before_port, "after": site_port}
+                cookies = {"before": log_in(before_port, targets["member"]), "after": member}
+                compared = compare(args, pool, procs, targets, ports, cookies)
+            finally:
+                stop(before)
+            results = {
+                "compare": args.compare,
+                "database": f"sqlite {os.path.basename(args.sqlite)}",
+                "workers": args.workers,
+                "threads": args.threads,
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "single_seconds": args.single_seconds,
+                "load": args.load,
+                "compared": compared,
+                "machine": machine_summary(load_before, cpu_start, measure_start),
+            }
+            return finish(args, results, compare_report(results), 0)
+        floor = start_floor(args, workdir, floor_port)
         children_start = children_cpu_seconds()
         rows: list[dict[str, Any]] = []
-        sizes = []
+        chosen = [p for p in pages(targets) if p[0] in args.pages]
         for who, cookies in (("anonymous", None), ("member", member)):
-            for name, path in pages(targets):
+            for _key, name, path in chosen:
                 client = Client(site_port, cookies)
                 status, html = client.request("GET", path, keep=False)
                 client.close()
                 if status != 200:
                     log(f"{name} ({path}) as {who}: {status}")
-                sizes.append(len(html))
                 spec = {"kind": "read", "port": site_port, "path": path, "cookies": cookies}
                 row = {"page": name, "who": who, "path": path, "bytes": len(html)}
+                row["floor_bytes"] = floor_size(len(html))
                 row.update(measure(pool, spec, args, procs))
                 log(f"{name} ({who}): {row['loaded']['rps']:.0f} req/s")
                 rows.append(row)
-        floor_bytes = sorted(sizes)[len(sizes) // 2]
-        spec = {"kind": "read", "port": floor_port, "path": f"/?bytes={floor_bytes}"}
-        floor_result = measure(pool, spec, args, procs)
-        floor_result["bytes"] = len(Client(floor_port).request("GET", spec["path"])[1])
-        log(f"floor: {floor_result['loaded']['rps']:.0f} req/s")
+        floors: dict[int, dict[str, Any]] = {}
+        for size in sorted({row["floor_bytes"] for row in rows}):
+            spec = {"kind": "read", "port": floor_port, "path": f"/?bytes={size}"}
+            floors[size] = measure(pool, spec, args, procs)
+            floors[size]["bytes"] = len(Client(floor_port).request("GET", spec["path"])[1])
+            log(f"floor {size // 1024} KiB: {floors[size]['loaded']['rps']:.0f} req/s")
+        for row in rows:
+            row["floor_rps"] = floors[row["floor_bytes"]]["loaded"]["rps"]
         if not args.no_writes:
-            token = page_token(site_port, member, pages(targets)[3][1])
+            token = page_token(site_port, member, pages(targets)[3][2])
             spec = {
                 "kind": "write",
                 "port": site_port,
@@ -791,6 +1052,7 @@ def main(argv: list[str] | None = None) -> int:
                 "posts": targets["write_posts"],
             }
             row = {"page": "write mix (answer + vote)", "who": "member", "path": "", "bytes": 0}
+            row["floor_bytes"], row["floor_rps"] = None, None
             row.update(measure(pool, spec, args, procs))
             log(f"write mix: {row['loaded']['rps']:.0f} req/s")
             rows.append(row)
@@ -817,7 +1079,8 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.seconds,
             "single_seconds": args.single_seconds,
             "targets": {k: v for k, v in targets.items() if not k.startswith("write_")},
-            "floor": floor_result,
+            "load": args.load,
+            "floors": {str(k): v for k, v in floors.items()},
             "pages": rows,
             "rss_mb": rss,
             "counter": counter,
@@ -830,18 +1093,20 @@ def main(argv: list[str] | None = None) -> int:
             pool.join()
         stop(site)
         stop(floor)
+        remove_worktree(workdir)
         if args.keep:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    return finish(args, results, report(results), 0 if counter is None or counter["ok"] else 1)
+
+
+def finish(args: argparse.Namespace, results: dict[str, Any], text: str, status: int) -> int:
     if args.json_out:
         with open(args.json_out, "w") as fh:
             json.dump(results, fh, indent=2, default=str)
-    if args.json:
-        print(json.dumps(results, indent=2, default=str))
-    else:
-        print(report(results))
-    return 0 if counter is None or counter["ok"] else 1
+    print(json.dumps(results, indent=2, default=str) if args.json else text)
+    return status
 
 
 if __name__ == "__main__":
