@@ -35,6 +35,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from community.tasks import init_tasks
 
     init_tasks(app)
+    import community.maintenance  # noqa: F401 - its nightly task
+
     init_mail(app)
     init_search(app)
     init_notifications(app)

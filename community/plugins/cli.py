@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate.cli import db as flask_migrate_db
 
+from community.maintenance import analyze_command
 from community.plugins.host import ENTRY_POINT_GROUP, current_host
 
 
@@ -184,9 +185,11 @@ def revision_command(name: str, message: str, empty: bool) -> None:
 @click.command("upgrade")
 @with_appcontext
 def upgrade_command() -> None:
-    """Upgrade the database: core's tables, then every installed plugin's."""
+    """Upgrade the database: core's tables, then every installed plugin's, then refresh
+    the statistics the query planner chooses indexes by."""
     from flask_migrate import upgrade
 
+    from community.maintenance import analyze_database
     from community.plugins.migrations import migrated_plugins, upgrade_plugin
 
     upgrade()
@@ -196,11 +199,17 @@ def upgrade_command() -> None:
     ) as bar:
         for info in bar:
             upgrade_plugin(info)
+    analyze_database()
 
 
-# Flask-Migrate's `db` commands, with `upgrade` replaced by one that also upgrades plugins.
+# Flask-Migrate's `db` commands, with `upgrade` replaced by one that also upgrades plugins,
+# and `analyze`.
 db_group = click.Group(
     "db",
     help="Database migrations (Alembic): upgrade, history, current, and more.",
-    commands={**flask_migrate_db.commands, "upgrade": upgrade_command},
+    commands={
+        **flask_migrate_db.commands,
+        "upgrade": upgrade_command,
+        "analyze": analyze_command,
+    },
 )
