@@ -112,6 +112,8 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         Index("ix_posts_topic_order", "topic_id", "parent_id", "score", "created_at"),
+        # The comments under a page of answers (and the cascade when a post is deleted).
+        Index("ix_posts_parent", "parent_id", "created_at"),
         # A member's answers and their count on the profile, from the index alone.
         Index(
             "ix_posts_author_answers",

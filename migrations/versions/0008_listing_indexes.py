@@ -1,5 +1,5 @@
-"""listing indexes that cover their filters: deep pages skip rows in the index, and the
-home page counts unanswered questions from one
+"""listing indexes that cover their filters: deep pages skip rows in the index, the home
+page counts unanswered questions from one, and a page's comments are found by their parent
 
 Revision ID: 0008
 Revises: 0007
@@ -34,6 +34,7 @@ CHANGES = {
         ["last_activity_at", "id", "space_id", *FILTERS],
     ),
     "ix_topics_unanswered": ("topics", None, ["kind", "reply_count", "space_id", *FILTERS]),
+    "ix_posts_parent": ("posts", None, ["parent_id", "created_at"]),
 }
 # The author_id indexes become the first columns of wider ones.
 REPLACED = {
