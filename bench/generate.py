@@ -119,6 +119,7 @@ ANSWERS = {
     "discussion": [0, 1, 2, 3, 4, 6, 9, 14],
 }
 COMMENTS = 0.18  # share of answers with comments (one or two)
+LONG_THREAD_EVERY = 1000  # in each 1,000 topics, the first question has 50 to 60 answers
 ACCEPTED = 0.6  # share of answered questions with an accepted answer
 IDEA_STATUSES = ["new"] * 10 + ["under_review"] * 3 + ["planned"] * 2 + ["in_progress"]
 IDEA_STATUSES += ["shipped", "shipped", "declined"]
@@ -167,6 +168,7 @@ class Generator:
         self.end = end
         self.start = end - timedelta(days=DAYS)
         tables = set(inspect(db.engine).get_table_names())
+        self.long_thread_due = False
         self.with_flags = "moderation_flags" in tables
         self.with_points = {"gamification_ledger", "gamification_totals"} <= tables
         self.stats: dict[str, Any] = dict.fromkeys(
@@ -364,10 +366,20 @@ class Generator:
         opening = self._post(rows, topic, author, text, created, opening=True)
         topic["score"] = opening["score"]
         remaining = self.n_posts - self.stats["posts"]
-        n_answers = min(rng.choice(ANSWERS[kind]), remaining)
+        n_answers = rng.choice(ANSWERS[kind])
+        if index % LONG_THREAD_EVERY == 0:
+            self.long_thread_due = True
+        if kind == "question" and self.long_thread_due:
+            # A long thread: the question everyone has (its length from the index, so that
+            # the random draws of every other topic stay as they were).
+            self.long_thread_due = False
+            n_answers = 50 + (index // LONG_THREAD_EVERY) % 11
+        n_answers = min(n_answers, remaining)
         last = created
         answers = []
         for _ in range(n_answers):
+            if self.stats["posts"] >= self.n_posts:  # comments count too
+                break
             last = min(self.end, last + timedelta(minutes=rng.uniform(2, 60 * 36)))
             helper = rng.choice(self.staff_ids) if staff_only or rng.random() < 0.05 else None
             if helper is None:
