@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from community import create_app
 from community.extensions import db
 from community.plugins.migrations import upgrade_all
+from community.testing import community_cli
 
 
 @contextmanager
@@ -90,6 +91,11 @@ def test_db_upgrade_command(tmp_path):
         )
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
+        # Flask-Migrate's other commands work under core's `db` group too (Alembic prints
+        # to the process's own stdout: a process of its own).
+        cli = community_cli(url, str(tmp_path / "instance"))
+        assert "(head)" in cli("db", "current")
+        assert "(head)" in cli("db", "heads")
         with app.app_context():
             with db.engine.connect() as conn:
                 assert "votes" in db.inspect(conn).get_table_names()

@@ -207,6 +207,10 @@ def upgrade_command() -> None:
 db_group = click.Group(
     "db",
     help="Database migrations (Alembic): upgrade, history, current, and more.",
+    # Flask-Migrate's own group options and callback (--directory, -x), which its commands
+    # read from `g`: without them `db current`, `db history` and the rest failed.
+    params=flask_migrate_db.params,
+    callback=flask_migrate_db.callback,
     commands={
         **flask_migrate_db.commands,
         "upgrade": upgrade_command,
