@@ -320,6 +320,18 @@ def start_before(
             "PYTHONPATH": tree,
         }
     )
+    # The file may be newer than REF's migrations: take it down to REF's head with this
+    # checkout's migrations first (REF's `db upgrade` then has nothing to do but its own).
+    mine = dict(before_env, PYTHONPATH=str(ROOT))
+    heads = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "community", "db", "-d", os.path.join(tree, "migrations"),
+         "heads"],
+        check=True, cwd=ROOT, env=mine, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "community", "db", "downgrade", heads[0]],
+        check=True, cwd=ROOT, env=mine, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     log(f"before ({args.compare}): db upgrade {upgrade(before_env, Path(tree)):.1f} s")
     argv = [sys.executable, "-m", "community", "serve", "--host", HOST, "--port", str(port)]
     argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
