@@ -514,17 +514,28 @@ def floor_size(page_bytes: int) -> int:
 
 
 class Client:
-    """One keep-alive connection with a cookie jar of its own (enough for a session cookie)."""
+    """One connection with a cookie jar of its own (enough for a session cookie).
 
-    def __init__(self, port: int, cookies: dict[str, str] | None = None) -> None:
+    Under load (``close=True``) each request asks for a new connection: a gunicorn worker
+    takes every connection waiting to be accepted, so a handful of keep-alive connections
+    opened at once often all went to one of the two workers, and the same page measured
+    110 or 220 req/s from one run to the next. Browsers come and go; a connection per
+    request is the steadier model (and costs the floor what it costs the site)."""
+
+    def __init__(
+        self, port: int, cookies: dict[str, str] | None = None, close: bool = False
+    ) -> None:
         self.port = port
         self.cookies = dict(cookies or {})
+        self.close_each = close
         self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, keep: bool = True
     ) -> tuple[int, bytes]:
         headers = {"Host": f"{HOST}:{self.port}"}
+        if self.close_each:
+            headers["Connection"] = "close"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -587,7 +598,7 @@ def page_token(port: int, cookies: dict[str, str], path: str) -> str:
 
 
 def _load_thread(spec: dict[str, Any], until: float, seed: int, out: list) -> None:
-    client = Client(spec["port"], spec.get("cookies"))
+    client = Client(spec["port"], spec.get("cookies"), close=True)
     rng = random.Random(seed)
     n = 0
     while True:
@@ -702,7 +713,8 @@ def run_wrk(spec: dict[str, Any], concurrency: int, seconds: float) -> dict[str,
     takes a fraction of a core where the Python generator takes one) for ``seconds``."""
     threads = max(1, min(concurrency // 32 + 1, concurrency))
     argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
-    argv += ["--latency", "--timeout", "30s"]
+    # A new connection for each request, as for the Python generator (see Client).
+    argv += ["--latency", "--timeout", "30s", "-H", "Connection: close"]
     if spec.get("cookies"):
         argv += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in spec["cookies"].items())]
     argv.append(f"http://{HOST}:{spec['port']}{spec['path']}")
@@ -915,7 +927,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=cpus, help="gunicorn workers (CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads a worker (as serve)")
     parser.add_argument(
-        "--concurrency", type=int, default=2 * cpus, help="connections at once (2 × CPUs)"
+        "--concurrency", type=int, default=4 * cpus, help="clients at once (4 × CPUs)"
     )
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds a page")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds a page")
