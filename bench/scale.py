@@ -133,6 +133,14 @@ def postgres_run(size: str, args: argparse.Namespace, data: Path) -> dict[str, A
     return result
 
 
+def saved(label: str, title: str, url: str, data: Path) -> dict[str, Any]:
+    """A run's results as ``bench/pages.py`` saved them."""
+    with open(data / f"pages-{label}.json") as fh:
+        result = json.load(fh)
+    result.update(label=title, posts=posts_in(url))
+    return result
+
+
 def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     """One row a page and visitor; for each run req/s, ÷ floor and single-client p50/p99."""
     first = runs[0]
@@ -161,7 +169,11 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
             row[2 + 3 * i : 5 + 3 * i] = [
                 fmt(loaded["rps"], 0),
                 ratio,
-                f"{fmt(single['p50_ms'])} / {fmt(single['p99_ms'])}" if single else "",
+                (
+                    f"{fmt(single['p50_ms'])} / {fmt(single['p99_ms'])}"
+                    if single and single["requests"]
+                    else "none done"
+                ),
             ]
     lines += markdown(header, list(rows.values()))
     lines.append("")
@@ -231,6 +243,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: CPUs)")
     parser.add_argument("--pages", default=",".join(PAGE_KEYS), help="pages, as bench/pages.py")
     parser.add_argument("--readme", action="store_true", help="write the table into the README")
+    parser.add_argument(
+        "--from-json",
+        action="store_true",
+        help="measure nothing: make the table again from the last run's JSON in --data",
+    )
     args = parser.parse_args(argv)
     args.sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if not args.sizes or set(args.sizes) - set(SIZES):
@@ -249,12 +266,19 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data).resolve()
     data.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    runs = [sqlite_run(size, args, data) for size in args.sizes]
-    if args.postgres:
-        largest = max(args.sizes, key=SIZES.__getitem__)
-        runs.append(postgres_run(largest, args, data))
-    text = report(runs, args)
-    text += f"\n\nThe whole run took {(time.perf_counter() - t0) / 60:.0f} minutes."
+    largest = max(args.sizes, key=SIZES.__getitem__)
+    if args.from_json:
+        runs = [saved(size, f"{size} SQLite", f"sqlite:///{data}/community-{size}.db", data)
+                for size in args.sizes]  # fmt: skip
+        if args.postgres:
+            runs.append(saved(f"{largest}-pg", f"{largest} PostgreSQL", args.postgres, data))
+        text = report(runs, args)
+    else:
+        runs = [sqlite_run(size, args, data) for size in args.sizes]
+        if args.postgres:
+            runs.append(postgres_run(largest, args, data))
+        text = report(runs, args)
+        text += f"\n\nThe whole run took {(time.perf_counter() - t0) / 60:.0f} minutes."
     print(text)
     if args.readme:
         write_readme(text)
