@@ -265,23 +265,11 @@ def database_url(args: argparse.Namespace, workdir: str) -> str:
     return "sqlite:///" + path
 
 
-def reindex(env: dict[str, str]) -> float:
+def community(env: dict[str, str], *args: str, code: Path = ROOT) -> float:
+    """Run ``community ARGS`` with the code in ``code``; returns the seconds it took."""
     t0 = time.perf_counter()
     subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "community", "search", "reindex"],
-        check=True,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - t0
-
-
-def upgrade(env: dict[str, str], code: Path = ROOT) -> float:
-    """``community db upgrade`` with the code under test, as a deployment runs it."""
-    t0 = time.perf_counter()
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "community", "db", "upgrade"],
+        [sys.executable, "-m", "community", *args],
         check=True,
         cwd=code,
         env=env,
@@ -289,6 +277,15 @@ def upgrade(env: dict[str, str], code: Path = ROOT) -> float:
         stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - t0
+
+
+def reindex(env: dict[str, str]) -> float:
+    return community(env, "search", "reindex")
+
+
+def upgrade(env: dict[str, str], code: Path = ROOT) -> float:
+    """``community db upgrade`` with the code under test, as a deployment runs it."""
+    return community(env, "db", "upgrade", code=code)
 
 
 # --- before and after -----------------------------------------------------------------------
@@ -328,10 +325,7 @@ def start_before(
          "heads"],
         check=True, cwd=ROOT, env=mine, capture_output=True, text=True,
     ).stdout.split()  # fmt: skip
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "community", "db", "downgrade", heads[0]],
-        check=True, cwd=ROOT, env=mine, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    community(mine, "db", "downgrade", heads[0])
     log(f"before ({args.compare}): db upgrade {upgrade(before_env, Path(tree)):.1f} s")
     argv = [sys.executable, "-m", "community", "serve", "--host", HOST, "--port", str(port)]
     argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
