@@ -97,6 +97,13 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a Whoosh search may take; then the best hits found so far are shown, with a
     # message asking for more precise words.
     "SEARCH_TIME_LIMIT": 0.5,
+    # PostgreSQL search: words in up to SEARCH_EXACT_LIMIT documents (the planner's estimate),
+    # or in fewer than it would take to read to find SEARCH_CANDIDATES matches among the
+    # newest topics, are ranked and counted exactly; commoner words rank the
+    # SEARCH_CANDIDATES newest matches, found by reading at most SEARCH_MAX_WINDOW topics.
+    "SEARCH_EXACT_LIMIT": 2000,
+    "SEARCH_CANDIDATES": 200,
+    "SEARCH_MAX_WINDOW": 10000,
     # Searches deeper than this many pages are refused (nobody reads them; bots do).
     "SEARCH_MAX_PAGES": 50,
     "RATELIMIT_SEARCH": "30/minute;500/hour",

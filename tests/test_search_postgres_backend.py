@@ -11,7 +11,7 @@ import os
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from community import create_app
 from community.dbtypes import utcnow
@@ -20,7 +20,7 @@ from community.search import core_backend, postgres_backend
 from community.search.backend import SearchFilters, SearchResult
 from community.search.documents import build_documents
 from community.search.models import SearchDocumentRow
-from community.search.postgres_backend import PostgresBackend
+from community.search.postgres_backend import PostgresBackend, tsquery_for
 from community.search.query import MAX_TERMS, ParsedQuery, Term, parse_query
 from community.testing import make_test_config
 from community.topics import services
@@ -307,6 +307,7 @@ def test_equal_ranks_newest_topic_first(index, find, create_topic, asker, space)
 def test_pages_and_total(index, find, create_topic, asker, space, count_queries):
     topics = [ask(create_topic, asker, space, f"Router case {n}") for n in range(7)]
     index(*topics)
+    analyze()
     newest_first = [t.id for t in reversed(topics)]
     first = find.results("router", "newest", 0, 3)
     assert first == SearchResult(newest_first[:3], 7)
@@ -314,10 +315,12 @@ def test_pages_and_total(index, find, create_topic, asker, space, count_queries)
     assert find.results("router", "newest", 6, 3) == SearchResult(newest_first[6:], 7)
     with count_queries() as queries:
         assert find.results("router", "newest", 9, 3) == SearchResult([], 7)
-    assert len(queries) == 2  # the page, then the total it could not tell
+    # The planner's count of documents and estimate of the matches, the page, then the total
+    # it could not tell.
+    assert len(queries) == 4
     with count_queries() as queries:
         find.results("router", "relevance", 0, 3)
-    assert len(queries) == 1
+    assert len(queries) == 3
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -494,3 +497,117 @@ def test_refuses_a_database_that_is_not_postgresql(tmp_path):
         with pytest.raises(RuntimeError, match="PostgreSQL"):
             backend.count()
         db.engine.dispose()
+
+
+# --- common words: the newest matches --------------------------------------------------------
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as a rebuild leaves them (and autovacuum later)."""
+    db.session.execute(text("ANALYZE search_documents"))
+    db.session.commit()
+
+
+@pytest.fixture
+def common():
+    """The backend as it answers a search for common words on a large site: every search is
+    over the exact limit, and it ranks 4 candidates."""
+    backend = PostgresBackend(exact_limit=0, candidates=4, max_window=1000)
+
+    def results(text: str, sort: str = "relevance", offset: int = 0, limit: int = 2, **filters):
+        return backend.search(parse_query(text), SearchFilters(**filters), sort, offset, limit)
+
+    return results
+
+
+def test_common_words_rank_the_best_of_the_newest_matches(
+    index, find, common, create_topic, asker, space
+):
+    best = ask(create_topic, asker, space, "Router router", "The router, the router again.")
+    newer = [
+        ask(create_topic, asker, space, f"Question number {n}", "About the router.")
+        for n in range(11)
+    ]
+    index(best, *newer)
+    analyze()
+    # Every match ranked: the oldest topic is the best.
+    assert find("router")[0] == best.id
+    # The common-words path ranks the newest matches (4 candidates, and a margin), says so,
+    # and counts only what it saw of the pages.
+    result = common("router", space_ids=(space.id,))
+    assert result.partial and result.approximate
+    assert best.id not in result.topic_ids
+    assert set(result.topic_ids) <= {t.id for t in newer[-6:]}
+    assert len(result.topic_ids) == 2 and result.total == 3
+
+
+def test_common_words_newest_first_pages_are_exact(index, common, create_topic, asker, space):
+    topics = [ask(create_topic, asker, space, f"Router case {n}") for n in range(30)]
+    index(*topics)
+    analyze()
+    newest_first = [t.id for t in reversed(topics)]
+    pages = [
+        common("router", "newest", offset, 3, space_ids=(space.id,)) for offset in range(0, 30, 3)
+    ]
+    assert [hit for page in pages for hit in page.topic_ids] == newest_first
+    first, *_, last = pages
+    # A page the window filled: no more than "more than 4"; the last window held every
+    # topic, so its count is exact.
+    assert (first.total, first.approximate, first.partial) == (4, True, False)
+    assert (last.total, last.approximate, last.partial) == (30, False, False)
+
+
+def test_the_window_widens_when_the_words_are_rarer_together(
+    index, common, create_topic, asker, space
+):
+    # Half the documents say "router", half "firmware" (the planner expects a quarter to say
+    # both), but only the three oldest and the newest say both: the first window finds one.
+    both = [ask(create_topic, asker, space, f"Router firmware {n}") for n in range(3)]
+    router = [ask(create_topic, asker, space, f"Router case {n}") for n in range(58)]
+    firmware = [ask(create_topic, asker, space, f"Firmware case {n}") for n in range(57)]
+    both.append(ask(create_topic, asker, space, "Router firmware again"))
+    index(*both, *router, *firmware)
+    analyze()
+    result = common("router firmware", space_ids=(space.id,))
+    assert set(result.topic_ids) <= {t.id for t in both} and len(result.topic_ids) == 2
+    assert (result.total, result.approximate) == (4, False)
+
+
+def test_matches_older_than_the_largest_window_are_all_found(index, create_topic, asker, space):
+    backend = PostgresBackend(exact_limit=0, candidates=4, max_window=8)
+    both = [ask(create_topic, asker, space, f"Router firmware {n}") for n in range(4)]
+    others = [ask(create_topic, asker, space, f"Router case {n}") for n in range(58)]
+    others += [ask(create_topic, asker, space, f"Firmware case {n}") for n in range(58)]
+    index(*both, *others)
+    analyze()
+    result = backend.search(
+        parse_query("router firmware"), SearchFilters((space.id,)), "relevance", 0, 2
+    )
+    # None in the 8 newest topics: every match is found and counted instead.
+    assert set(result.topic_ids) <= {t.id for t in both} and len(result.topic_ids) == 2
+    assert (result.total, result.approximate, result.partial) == (4, False, False)
+
+
+def test_common_words_read_only_the_topics_the_filters_allow(
+    index, common, create_topic, create_space, create_user, asker, space
+):
+    private = create_space("internal", visibility="staff")
+    staff = create_user("boss", staff=True)
+    visible = [ask(create_topic, asker, space, f"Router case {n}") for n in range(3)]
+    hidden = [ask(create_topic, staff, private, f"Router secret {n}") for n in range(10)]
+    index(*visible, *hidden)
+    analyze()
+    for sort in ("relevance", "newest", "votes"):
+        # The window is the newest topics of the space: the three, then nothing more.
+        result = common("router", sort, space_ids=(space.id,))
+        assert set(result.topic_ids) <= {t.id for t in visible} and len(result.topic_ids) == 2
+        assert (result.total, result.approximate) == (3, False)
+
+
+def test_a_table_never_analyzed_is_searched_exactly(
+    backend, index, find, create_topic, asker, space
+):
+    topics = [ask(create_topic, asker, space, f"Router case {n}") for n in range(3)]
+    index(*topics)
+    assert backend._share(tsquery_for(parse_query("router")), 0) is None
+    assert find.results("router").total == 3

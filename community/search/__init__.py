@@ -50,7 +50,11 @@ def core_backend(app: Flask) -> SearchBackend:
         elif choice == "postgresql":
             from community.search.postgres_backend import PostgresBackend
 
-            backend = PostgresBackend()
+            backend = PostgresBackend(
+                exact_limit=app.config["SEARCH_EXACT_LIMIT"],
+                candidates=app.config["SEARCH_CANDIDATES"],
+                max_window=app.config["SEARCH_MAX_WINDOW"],
+            )
         else:
             raise ValueError(f"SEARCH_BACKEND {choice!r}: use one of {', '.join(BACKENDS)}")
         app.extensions["community.search.backend"] = backend

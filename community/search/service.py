@@ -166,7 +166,7 @@ def search_topics(
     outcome.approximate = result.approximate
     if result.partial:
         outcome.message = _(
-            "So many topics match that only the best found in the time allowed are shown: "
+            "So many topics match that only the best of those looked at are shown: "
             "add a word or a filter."
         )
     if result.total and page > outcome.pages:
