@@ -33,6 +33,7 @@ from bench.search import (  # noqa: E402
     log,
     machine_line,
     machine_summary,
+    make_config,
     percentile,
     request_as,
     run_query,
@@ -56,99 +57,74 @@ SIMILAR = "my router drops the wifi every night"
 SORTS = ("relevance", "newest", "votes")
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace, workdir: str) -> dict[str, Any]:
     """Every search, timed in this process with the code it imports."""
     from sqlalchemy import func, select
 
     from community import create_app
     from community.accounts.models import User
     from community.extensions import db
-    from community.search import any_of, search_backend
-    from community.search.service import make_filters
 
-    app = create_app(
-        {
-            "DATABASE_URL": args.database_url,
-            "SEARCH_BACKEND": args.backend,
-            "TASKS_URL": "memory://",
-            "RATELIMIT_ENABLED": False,
-            "SECRET_KEY": "bench",
-            "INSTANCE_PATH": args.instance,
-        }
-    )
+    config = make_config(args, workdir)
+    if args.instance:
+        config["INSTANCE_PATH"] = args.instance
+    app = create_app(config)
     with app.app_context():
         member = db.session.scalar(
             select(User.id).where(User.role == "member", User.is_staff.is_(False)).limit(1)
         )
         topics = db.session.scalar(select(func.count()).select_from(db.metadata.tables["topics"]))
+    searches = [(text, sort) for text in SEARCHES for sort in SORTS] + [(SIMILAR, "similar")]
     rows: list[dict[str, Any]] = []
     with timing_backend(app) as backend_calls:
-        for text in [*SEARCHES, SIMILAR]:
-            for sort in SORTS if text != SIMILAR else ("relevance",):
-                options = {"sort": sort}
-                run_query(app, member, text, options)  # warm-up
-                whole: list[float] = []
-                backend_calls.clear()
-                for _ in range(args.runs):
-                    if text == SIMILAR:
-                        whole.append(similar(app, member, text))
-                        continue
-                    seconds, outcome = run_query(app, member, text, options)
-                    whole.append(seconds)
-                rows.append(
-                    {
-                        "search": text if text != SIMILAR else f"similar: {text}",
-                        "sort": sort,
-                        "shown": shown(outcome) if text != SIMILAR else "",
-                        "p50": statistics.median(whole) * 1000,
-                        "p99": percentile(whole, 99) * 1000,
-                        "backend_p50": statistics.median(backend_calls) * 1000,
-                    }
-                )
-                log(f"{text} ({sort}): {rows[-1]['p50']:.1f} ms")
-        with request_as(app, member) as viewer:
-            filters = make_filters(viewer)
-            for row in rows:
-                words = row["search"].removeprefix("similar: ")
-                query = any_of(words) if row["search"].startswith("similar") else None
-                row["matches"] = matches(search_backend(), words, query, filters)
+        for text, sort in searches:
+            timed_search(app, member, text, sort)  # warm-up
+            backend_calls.clear()
+            runs = [timed_search(app, member, text, sort) for _ in range(args.runs)]
+            whole = [seconds for seconds, _shown in runs]
+            rows.append(
+                {
+                    "search": text,
+                    "sort": sort,
+                    "shown": runs[-1][1],
+                    "p50": statistics.median(whole) * 1000,
+                    "p99": percentile(whole, 99) * 1000,
+                    "backend_p50": statistics.median(backend_calls) * 1000,
+                    "matches": matches(app, member, text, sort),
+                }
+            )
+            log(f"{text} ({sort}): {rows[-1]['p50']:.1f} ms")
     return {"topics": topics, "rows": rows}
 
 
-def similar(app: Any, member: int, title: str) -> float:
+def timed_search(app: Any, member: int, text: str, sort: str) -> tuple[float, str]:
+    """Seconds for one search as the member, and its count as the results page says it; for
+    ``sort`` "similar", the ask form's similar topics for the title ``text``."""
     from community.search.service import similar_topics
 
+    if sort != "similar":
+        seconds, outcome = run_query(app, member, text, {"sort": sort})
+        count = f"more than {outcome.at_least}" if outcome.approximate else str(outcome.total)
+        return seconds, count
     with request_as(app, member) as viewer:
         t0 = time.perf_counter()
-        similar_topics(viewer, title)
-        return time.perf_counter() - t0
+        similar_topics(viewer, text)
+        return time.perf_counter() - t0, ""
 
 
-def shown(outcome: Any) -> str:
-    """The count as the results page says it."""
-    return f"more than {outcome.at_least}" if outcome.approximate else str(outcome.total)
+def matches(app: Any, member: int, text: str, sort: str) -> int | None:
+    """How many topics the member may see match (any of the words for similar topics),
+    counted by the PostgreSQL backend when it is made to rank and count every match."""
+    from community.search import any_of, parse_query, search_backend
+    from community.search.postgres_backend import PostgresBackend
+    from community.search.service import make_filters
 
-
-def matches(backend: Any, text: str, query: Any, filters: Any) -> int | None:
-    """How many topics the member may see match, counted by the database (PostgreSQL)."""
-    from sqlalchemy import and_, func, select
-
-    from community.extensions import db
-    from community.search import parse_query
-    from community.search.models import SearchDocumentRow
-    from community.search.postgres_backend import PostgresBackend, tsquery_for
-    from community.topics.models import Topic
-
-    if not isinstance(backend, PostgresBackend):
-        return None
-    tsquery = tsquery_for(query or parse_query(text))
-    return db.session.scalar(
-        select(func.count())
-        .select_from(SearchDocumentRow)
-        .join(Topic, Topic.id == SearchDocumentRow.topic_id)
-        .where(SearchDocumentRow.document.op("@@")(tsquery))
-        .where(and_(*PostgresBackend._conditions(filters)))
-    )
+    with request_as(app, member) as viewer:
+        if not isinstance(search_backend(), PostgresBackend):
+            return None
+        query = any_of(text) if sort == "similar" else parse_query(text)
+        exact = PostgresBackend(exact_limit=2**62)
+        return exact.search(query, make_filters(viewer), "newest", 0, 1).total
 
 
 def at(ref: str, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
@@ -214,11 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.code:
         sys.path.insert(0, args.code)
     workdir = tempfile.mkdtemp(prefix="community-bench-words-")
-    args.instance = args.instance or os.path.join(workdir, "instance")
     try:
         before = at(args.compare, args, workdir) if args.compare else None
         load, cpu, start = os.getloadavg()[0], cpu_seconds(), time.perf_counter()
-        results = measure(args)
+        results = measure(args, workdir)
         results.update(
             backend=args.backend,
             runs=args.runs,

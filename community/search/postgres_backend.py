@@ -314,8 +314,8 @@ class PostgresBackend(SearchBackend):
         # What each reads: every match (ranking takes each one's tsvector out of TOAST, as
         # the window's check does for each of its topics; sorting by date or votes does not,
         # and costs about half as much a match), or the window's topics.
-        exact_cost = share * documents * (1 if sort == "relevance" else 0.5)
-        if share * documents <= self.exact_limit or exact_cost <= size:
+        matches = share * documents
+        if matches <= self.exact_limit or matches * (1 if sort == "relevance" else 0.5) <= size:
             return self._search_all(made, filters, sort, offset, limit)
         return self._search_newest(made, filters, sort, offset, limit, wanted, size)
 
